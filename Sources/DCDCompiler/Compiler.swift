@@ -1,0 +1,62 @@
+import DCDRuntime
+
+/// The compiler's front door: checkpoint bytes in, program (and model file bytes) out, with what
+/// was found along the way for reports.
+public struct CompiledGenerator {
+    public var format: Checkpoint.Format
+    public var stateDict: StateDict
+    public var architecture: GeneratorArchitecture
+    public var program: ModelProgram
+
+    /// Reads, unwraps, infers, checks and builds. `network` chooses among several generators
+    /// in one file ("G_A" or "G_B").
+    public init(checkpointBytes: [UInt8], network: String = "G_A") throws {
+        let checkpoint = try Checkpoint(bytes: checkpointBytes)
+        format = checkpoint.format
+        stateDict = try StateDict(checkpoint: checkpoint, network: network)
+        architecture = try GeneratorImporter.inferArchitecture(stateDict)
+        program = try GeneratorImporter.program(stateDict, architecture)
+    }
+
+    public func modelFile() throws -> [UInt8] { try ModelFileWriter.write(program) }
+
+    public var parameterCount: Int { stateDict.tensors.filter { !$0.name.hasSuffix(".filt") }.reduce(0) { $0 + $1.tensor.elementCount } }
+
+    /// What --inspect prints.
+    public func report(file: String) -> String {
+        var lines = ["file: \(file)", "format: \(format.rawValue)"]
+        lines += stateDict.notes.map { "note: \($0)" }
+        lines.append("architecture: \(architecture)")
+        lines.append("parameters: \(grouped(parameterCount)) (plus \(stateDict.tensors.count - stateDict.tensors.filter { !$0.name.hasSuffix(".filt") }.count) fixed blur filters)")
+        if let macs = try? program.multiplyAccumulates(height: 256, width: 256) {
+            lines.append("MACs at 256x256: \(grouped(macs)) (\(fixed(Double(macs) / 1e9, 2)) G)")
+        }
+        lines.append("tensors (\(stateDict.tensors.count)):")
+        for t in stateDict.tensors {
+            lines.append("  \(t.name)  \(t.tensor.dtype.rawValue)  \(t.tensor.shape)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// 1234567 -> "1,234,567".
+public func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return n < 0 ? "-" + out : out
+}
+
+/// Fixed-point formatting without Foundation: fixed(3.14159, 2) == "3.14".
+public func fixed(_ x: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let r = (x.magnitude * scale).rounded()
+    let whole = Int(r / scale)
+    var frac = String(Int(r - Double(whole) * scale))
+    while frac.count < digits { frac = "0" + frac }
+    return (x < 0 && r != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + frac : "")
+}

@@ -1,0 +1,181 @@
+/// The operations a compiled model is made of, and the program that strings them together.
+///
+/// A program is in SSA form over CHW feature maps: value 0 is the network input, and op `i`
+/// (0-based) defines value `i + 1`. Each op reads values defined before it, so running the ops
+/// in order is always a valid schedule. The last op's value is the network output.
+/// Ops carry no image size: the same program runs on any size (shape inference in
+/// `ShapeInference.swift` says which sizes are valid).
+
+/// How a pad op (or a padded conv) fills the border. Values are the file encoding.
+public enum PaddingMode: UInt32, Sendable, Equatable {
+    /// Zeros (Conv2d(padding=p)).
+    case zero = 0
+    /// Mirror without repeating the edge (ReflectionPad2d): needs pad < side.
+    case reflect = 1
+    /// Repeat the edge value (ReplicationPad2d).
+    case replicate = 2
+}
+
+/// Op kinds. Raw values are the file encoding; never renumber.
+public enum OpKind: UInt32, Sendable, Equatable, CaseIterable {
+    /// Pad by (top, bottom, left, right) in `padMode`.
+    case pad = 1
+    /// Dense convolution, weight (Cout, Cin, K, K), optional bias (Cout), `stride`, zero `padding`.
+    case conv2d = 2
+    /// Transposed convolution, weight (Cin, Cout, K, K) as PyTorch stores it, optional bias,
+    /// `stride`, `padding`, `outputPadding`: out = (in - 1) * stride - 2 * padding + K + outputPadding.
+    case convTranspose2d = 3
+    /// Per-channel convolution, weight (C, 1, K, K), no bias, `stride`, no padding.
+    case depthwiseConv2d = 4
+    /// Per-channel transposed convolution, weight (C, 1, K, K), `stride`, `padding`.
+    case depthwiseConvTranspose2d = 5
+    /// Remove (top, bottom, left, right) rows/columns.
+    case crop = 6
+    /// InstanceNorm2d(affine=False): per channel (x - mean) / sqrt(biased var + epsilon).
+    case instanceNorm = 7
+    case relu = 8
+    /// Elementwise sum of `input` and `secondInput` (the residual connection).
+    case add = 9
+    case tanh = 10
+}
+
+/// One op of a program. Fields an op kind does not use are zero (or -1 for tensor and value
+/// references), and the model file reader rejects files where they are not.
+public struct ModelOp: Sendable, Equatable {
+    public var kind: OpKind
+    /// Value read by the op.
+    public var input: Int
+    /// Second value read (`add` only), else -1.
+    public var secondInput: Int = -1
+    /// Index into the program's tensors, else -1.
+    public var weight: Int = -1
+    public var bias: Int = -1
+    public var stride: Int = 0
+    public var padding: Int = 0
+    public var outputPadding: Int = 0
+    public var padMode: PaddingMode = .zero
+    /// Edges for `pad` and `crop`, in rows/columns.
+    public var top: Int = 0
+    public var bottom: Int = 0
+    public var left: Int = 0
+    public var right: Int = 0
+    /// `instanceNorm` only.
+    public var epsilon: Float = 0
+
+    public init(kind: OpKind, input: Int) {
+        self.kind = kind
+        self.input = input
+    }
+
+    public static func pad(_ input: Int, _ mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int) -> ModelOp {
+        var op = ModelOp(kind: .pad, input: input)
+        op.padMode = mode
+        op.top = top; op.bottom = bottom; op.left = left; op.right = right
+        return op
+    }
+
+    public static func conv2d(_ input: Int, weight: Int, bias: Int, stride: Int, padding: Int) -> ModelOp {
+        var op = ModelOp(kind: .conv2d, input: input)
+        op.weight = weight; op.bias = bias; op.stride = stride; op.padding = padding
+        return op
+    }
+
+    public static func convTranspose2d(_ input: Int, weight: Int, bias: Int, stride: Int, padding: Int, outputPadding: Int) -> ModelOp {
+        var op = ModelOp(kind: .convTranspose2d, input: input)
+        op.weight = weight; op.bias = bias; op.stride = stride; op.padding = padding
+        op.outputPadding = outputPadding
+        return op
+    }
+
+    public static func depthwiseConv2d(_ input: Int, weight: Int, stride: Int) -> ModelOp {
+        var op = ModelOp(kind: .depthwiseConv2d, input: input)
+        op.weight = weight; op.stride = stride
+        return op
+    }
+
+    public static func depthwiseConvTranspose2d(_ input: Int, weight: Int, stride: Int, padding: Int) -> ModelOp {
+        var op = ModelOp(kind: .depthwiseConvTranspose2d, input: input)
+        op.weight = weight; op.stride = stride; op.padding = padding
+        return op
+    }
+
+    public static func crop(_ input: Int, top: Int, bottom: Int, left: Int, right: Int) -> ModelOp {
+        var op = ModelOp(kind: .crop, input: input)
+        op.top = top; op.bottom = bottom; op.left = left; op.right = right
+        return op
+    }
+
+    public static func instanceNorm(_ input: Int, epsilon: Float) -> ModelOp {
+        var op = ModelOp(kind: .instanceNorm, input: input)
+        op.epsilon = epsilon
+        return op
+    }
+
+    public static func relu(_ input: Int) -> ModelOp { ModelOp(kind: .relu, input: input) }
+    public static func tanh(_ input: Int) -> ModelOp { ModelOp(kind: .tanh, input: input) }
+
+    public static func add(_ a: Int, _ b: Int) -> ModelOp {
+        var op = ModelOp(kind: .add, input: a)
+        op.secondInput = b
+        return op
+    }
+}
+
+/// A named float32 tensor of a program (weights, biases, fixed filters), PyTorch layout.
+public struct ModelTensor: Sendable, Equatable {
+    public var name: String
+    /// 1 to 4 dimensions.
+    public var dims: [Int]
+    public var values: [Float]
+
+    public init(name: String, dims: [Int], values: [Float]) {
+        self.name = name
+        self.dims = dims
+        self.values = values
+    }
+
+    public var elementCount: Int { dims.reduce(1, *) }
+}
+
+/// What the generator is, as the importer inferred it (recorded in the model file for reports).
+public struct GeneratorArchitecture: Sendable, Equatable, CustomStringConvertible {
+    public var ngf: Int
+    public var blockCount: Int
+    /// Downsampling by strided 3x3 convolutions instead of conv + blur-pool.
+    public var noAntialias: Bool
+    /// Upsampling by ConvTranspose2d instead of blur-upsample + conv.
+    public var noAntialiasUp: Bool
+
+    public init(ngf: Int, blockCount: Int, noAntialias: Bool, noAntialiasUp: Bool) {
+        self.ngf = ngf
+        self.blockCount = blockCount
+        self.noAntialias = noAntialias
+        self.noAntialiasUp = noAntialiasUp
+    }
+
+    public var description: String {
+        var s = "ResnetGenerator ngf=\(ngf) n_blocks=\(blockCount)"
+        s += noAntialias ? " no_antialias" : " antialiased-down"
+        s += noAntialiasUp ? " no_antialias_up" : " antialiased-up"
+        return s
+    }
+}
+
+/// A whole compiled network: architecture, ops and tensors.
+public struct ModelProgram: Sendable, Equatable {
+    public var architecture: GeneratorArchitecture
+    /// Input sides are padded (reflect, bottom/right) to a multiple of this and cropped back.
+    public var sizeMultiple: Int
+    public var ops: [ModelOp]
+    public var tensors: [ModelTensor]
+
+    public init(architecture: GeneratorArchitecture, sizeMultiple: Int, ops: [ModelOp], tensors: [ModelTensor]) {
+        self.architecture = architecture
+        self.sizeMultiple = sizeMultiple
+        self.ops = ops
+        self.tensors = tensors
+    }
+
+    /// Number of SSA values: the input plus one per op.
+    public var valueCount: Int { ops.count + 1 }
+}

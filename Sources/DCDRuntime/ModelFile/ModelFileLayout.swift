@@ -1,0 +1,39 @@
+/// Byte layout of the compiled model file (.dcdm), shared by the reader here and the compiler's
+/// writer. The format is specified in `ModelFile/FORMAT.md`; every number below appears there.
+public enum ModelFileLayout {
+    public static let magic: [UInt8] = Array("DCDMODEL".utf8)
+    /// Bumped whenever the meaning of any byte changes. A reader accepts exactly its version.
+    public static let formatVersion: UInt32 = 1
+    public static let headerSize = 128
+    public static let opRecordSize = 64
+    public static let tensorRecordSize = 96
+    public static let tensorNameCapacity = 64
+    /// Tensor data offsets are multiples of this, so a runtime can use them in place with
+    /// aligned vector loads (64 bytes = one cache line = one AVX-512 register).
+    public static let dataAlignment = 64
+    public static let checksumSize = 4
+
+    public enum Precision: UInt32 { case float32 = 0 }
+    public enum DType: UInt32 { case float32 = 1 }
+
+    public static let flagNoAntialias: UInt32 = 1
+    public static let flagNoAntialiasUp: UInt32 = 2
+
+    // Header field offsets.
+    static let versionOffset = 8
+    static let headerSizeOffset = 12
+    static let fileSizeOffset = 16
+    static let precisionOffset = 24
+    static let sizeMultipleOffset = 28
+    static let ngfOffset = 32
+    static let blockCountOffset = 36
+    static let flagsOffset = 40
+    static let opCountOffset = 44
+    static let tensorCountOffset = 48
+    static let opTableOffsetOffset = 56
+    static let tensorTableOffsetOffset = 64
+    static let dataOffsetOffset = 72
+    static let reservedRange = 80..<128
+
+    public static func alignUp(_ n: Int, _ a: Int = dataAlignment) -> Int { (n + a - 1) / a * a }
+}
