@@ -143,6 +143,64 @@ def write_png(path, img):
         f.write(data)
 
 
+ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+
+
+def write_png_general(path, samples, color_type, bit_depth, palette=None, trns=None, interlace=False):
+    """PNG of any colour type (0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA), 8 or 16 bits,
+    optionally Adam7-interlaced, written by hand so the fixtures test libpng, not our writer.
+    samples: HxWxC integer array (palette: HxWx1 indices)."""
+    h, w, _ = samples.shape
+    dtype = '>u2' if bit_depth == 16 else 'u1'
+    def rows(img):
+        return b''.join(b'\x00' + img[y].astype(dtype).tobytes() for y in range(img.shape[0]))
+    if interlace:
+        raw = b''
+        for x0, y0, dx, dy in ADAM7:
+            sub = samples[y0::dy, x0::dx]
+            if sub.shape[0] and sub.shape[1]:
+                raw += rows(sub)
+    else:
+        raw = rows(samples)
+    def chunk(t, d):
+        return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    data = b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, bit_depth, color_type, 0, 0, 1 if interlace else 0))
+    if palette is not None:
+        data += chunk(b'PLTE', bytes(palette.astype('u1').flatten()))
+    if trns is not None:
+        data += chunk(b'tRNS', bytes(trns))
+    data += chunk(b'IDAT', zlib.compress(raw, 9)) + chunk(b'IEND', b'')
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+def png_fixtures(out):
+    """One PNG per colour type and depth, with the RGBA samples a decoder must produce
+    (uint16 HxWx4, alpha = max where the file has none)."""
+    rng = np.random.default_rng(5)
+    w, h = 13, 9
+    def save(name, rgba):
+        np.save(os.path.join(out, name + '.expected.npy'), rgba.astype('<u2'))
+    rgb8 = rng.integers(0, 256, (h, w, 3))
+    a8 = rng.integers(0, 256, (h, w, 1))
+    g16 = rng.integers(0, 65536, (h, w, 1))
+    rgb16 = rng.integers(0, 65536, (h, w, 3))
+    g8 = rng.integers(0, 256, (h, w, 1))
+    write_png_general(os.path.join(out, 'png_rgba8.png'), np.concatenate([rgb8, a8], 2), 6, 8)
+    save('png_rgba8', np.concatenate([rgb8, a8], 2))
+    write_png_general(os.path.join(out, 'png_gray16.png'), g16, 0, 16)
+    save('png_gray16', np.concatenate([g16, g16, g16, np.full_like(g16, 65535)], 2))
+    write_png_general(os.path.join(out, 'png_graya8.png'), np.concatenate([g8, a8], 2), 4, 8)
+    save('png_graya8', np.concatenate([g8, g8, g8, a8], 2))
+    write_png_general(os.path.join(out, 'png_rgb16_interlaced.png'), rgb16, 2, 16, interlace=True)
+    save('png_rgb16_interlaced', np.concatenate([rgb16, np.full_like(g16, 65535)], 2))
+    palette = rng.integers(0, 256, (7, 3))
+    trns = [255, 0, 128, 255, 10, 255, 255]
+    idx = rng.integers(0, 7, (h, w, 1))
+    write_png_general(os.path.join(out, 'png_palette.png'), idx, 3, 8, palette=palette, trns=trns)
+    save('png_palette', np.concatenate([palette[idx[:, :, 0]], np.array(trns)[idx]], 2))
+
+
 class Hostile:
     """A pickle that would run a shell command if unpickled without restrictions."""
     def __reduce__(self):
@@ -161,6 +219,8 @@ def main():
     images = {'img_24x20': test_image(24, 20, 1), 'img_19x23': test_image(19, 23, 2)}
     for name, img in images.items():
         write_png(os.path.join(out, name + '.png'), img)
+
+    png_fixtures(out)
 
     nets = {
         'aa_ngf8_b2': make_net(10, ngf=8, n_blocks=2),

@@ -136,7 +136,7 @@ public final class FloatExecutor {
 
     /// Tiled stride-1 convolution of an already padded input, split into (channel block, row band)
     /// tasks: enough tasks to keep every worker busy even when Cout is 3 (the last layer).
-    static func convolveTiled(_ src: FloatTensor, _ packed: PackedConvWeights, outputShape: FeatureShape,
+    public static func convolveTiled(_ src: FloatTensor, _ packed: PackedConvWeights, outputShape: FeatureShape,
                               parallel: ParallelRunner) -> FloatTensor {
         var out = FloatTensor(channels: outputShape.channels, height: outputShape.height, width: outputShape.width)
         let blocks = packed.blockCount

@@ -1,0 +1,92 @@
+import Testing
+import DCDCompiler
+import DCDRuntime
+import DCDTestSupport
+
+struct ModelFileTests {
+    static func program() throws -> ModelProgram {
+        try CompiledGenerator(checkpointBytes: try Fixtures.bytes("noaaup_ngf6_b1.pth")).program
+    }
+
+    static func read(_ bytes: [UInt8]) throws(RuntimeError) -> ModelProgram {
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(RuntimeError) in try ModelFileReader.read(raw) } }
+        return try result.get()
+    }
+
+    /// Rewrites the checksum so that a deliberate edit reaches the field checks behind it.
+    static func resealed(_ bytes: [UInt8]) -> [UInt8] {
+        var b = bytes
+        let crc = CRC32.checksum(Array(b[0..<(b.count - 4)]))
+        for i in 0..<4 { b[b.count - 4 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+        return b
+    }
+
+    static func u32(_ v: UInt32, into b: inout [UInt8], at: Int) {
+        for i in 0..<4 { b[at + i] = UInt8((v >> (8 * UInt32(i))) & 0xFF) }
+    }
+
+    @Test func roundTripsExactlyAndDeterministically() throws {
+        let p = try Self.program()
+        let bytes = try ModelFileWriter.write(p)
+        #expect(try Self.read(bytes) == p)
+        #expect(try ModelFileWriter.write(p) == bytes)
+        // Tensor data is 64-byte aligned (the format's promise to in-place users).
+        #expect(bytes.count % 4 == 0)
+    }
+
+    @Test func truncatedFilesAreRejected() throws {
+        let bytes = try ModelFileWriter.write(try Self.program())
+        for n in Array(stride(from: 0, to: bytes.count, by: 97)) + [bytes.count - 1, bytes.count - 4] {
+            #expect(throws: RuntimeError.self, "cut to \(n)") { _ = try Self.read(Array(bytes[0..<n])) }
+        }
+    }
+
+    @Test func everyBitFlipIsCaught() throws {
+        let bytes = try ModelFileWriter.write(try Self.program())
+        var rng = SeededRandom(seed: 11)
+        for _ in 0..<300 {
+            var b = bytes
+            let at = Int(rng.next() % UInt64(b.count))
+            b[at] ^= UInt8(1 << (rng.next() % 8))
+            #expect(throws: RuntimeError.self, "flip at \(at)") { _ = try Self.read(b) }
+        }
+    }
+
+    @Test func otherVersionsAreRejectedByName() throws {
+        var b = try ModelFileWriter.write(try Self.program())
+        Self.u32(2, into: &b, at: 8)
+        do {
+            _ = try Self.read(Self.resealed(b))
+            Issue.record("version 2 accepted")
+        } catch {
+            #expect(error.message.contains("format version 2"))
+        }
+    }
+
+    @Test func inconsistentButSealedFilesAreRejected() throws {
+        let good = try ModelFileWriter.write(try Self.program())
+        // Op 0 reading value 5 (defined later).
+        var b = good
+        Self.u32(5, into: &b, at: 128 + 4)
+        #expect(throws: RuntimeError.self) { _ = try Self.read(Self.resealed(b)) }
+        // A relu with a stride.
+        b = good
+        let reluIndex = try Self.program().ops.firstIndex { $0.kind == .relu }!
+        Self.u32(2, into: &b, at: 128 + reluIndex * 64 + 20)
+        #expect(throws: RuntimeError.self) { _ = try Self.read(Self.resealed(b)) }
+        // A tensor offset past the end.
+        b = good
+        let tensorTable = 128 + (try Self.program().ops.count) * 64
+        Self.u32(UInt32(good.count), into: &b, at: tensorTable + 88)
+        #expect(throws: RuntimeError.self) { _ = try Self.read(Self.resealed(b)) }
+        // An unknown op kind.
+        b = good
+        Self.u32(99, into: &b, at: 128)
+        #expect(throws: RuntimeError.self) { _ = try Self.read(Self.resealed(b)) }
+    }
+
+    @Test func otherFilesAreNotModels() {
+        #expect(throws: RuntimeError.self) { _ = try Self.read([]) }
+        #expect(throws: RuntimeError.self) { _ = try Self.read([UInt8](repeating: 0, count: 4096)) }
+    }
+}

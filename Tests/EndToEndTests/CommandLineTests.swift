@@ -1,0 +1,90 @@
+import Testing
+import DCDImage
+import DCDPlatform
+import DCDTestSupport
+
+/// The real executables, as a user runs them: success paths, and every failure giving one line
+/// that names the file, a non-zero exit, and no output file.
+@Suite(.serialized)
+struct CommandLineTests {
+    static func compileFixture(_ name: String = "aa_ngf8_b2.pth", in dir: String) -> String {
+        let model = dir + "/m.dcdm"
+        let r = TestProcess.run("dcd-compile", [Fixtures.path(name), "-o", model])
+        #expect(r.status == 0, "\(r.stderr)")
+        return model
+    }
+
+    @Test func compileThenRunWritesPNGAndNPY() throws {
+        let dir = TestProcess.temporaryDirectory()
+        let model = Self.compileFixture(in: dir)
+        let png = TestProcess.run("dcd-run", ["--model", model, Fixtures.path("img_19x23.png"), "-o", dir + "/out.png", "--threads", "2"])
+        #expect(png.status == 0, "\(png.stderr)")
+        #expect(Files.exists(dir + "/out.png"))
+        let npy = TestProcess.run("dcd-run", ["-m", model, Fixtures.path("img_19x23.png"), "-o", dir + "/out.npy"])
+        #expect(npy.status == 0, "\(npy.stderr)")
+        let array = try NPYArray(bytes: try Files.read(dir + "/out.npy"))
+        #expect(array.shape == [23, 19, 3])
+        // The temporary files of the atomic writes are gone.
+        #expect(try Files.contents(of: dir).sorted() == ["m.dcdm", "out.npy", "out.png"])
+    }
+
+    @Test func inspectDescribesTheCheckpoint() {
+        let r = TestProcess.run("dcd-compile", ["--inspect", Fixtures.path("nested.ckpt")])
+        #expect(r.status == 0)
+        for text in ["format: PyTorch zip", "ngf=8 n_blocks=2", "parameters: 50,947", "MACs at 256x256", "model.1.weight  float32  [8, 3, 7, 7]", "G_B"] {
+            #expect(r.stdout.contains(text), "missing '\(text)' in:\n\(r.stdout)")
+        }
+    }
+
+    /// Each failure: exit status, the file named in a single line, no output left behind, and a
+    /// pre-existing output untouched.
+    @Test func badInputsFailCleanly() throws {
+        let dir = TestProcess.temporaryDirectory()
+        let model = Self.compileFixture(in: dir)
+        let keep: [UInt8] = Array("previous good output".utf8)
+        try Files.writeAtomically(keep, to: dir + "/existing.png")
+        var truncatedModel = try Files.read(model)
+        truncatedModel.removeLast(100)
+        try Files.writeAtomically(truncatedModel, to: dir + "/truncated.dcdm")
+        try Files.writeAtomically(Array(try Fixtures.bytes("img_19x23.png").prefix(200)), to: dir + "/truncated.png")
+        try Files.writeAtomically(Array(try Fixtures.bytes("aa_ngf8_b2.pth").prefix(5000)), to: dir + "/truncated.pth")
+
+        let cases: [(String, [String], String)] = [
+            ("dcd-run", ["-m", dir + "/missing.dcdm", Fixtures.path("img_19x23.png"), "-o", dir + "/existing.png"], "missing.dcdm"),
+            ("dcd-run", ["-m", dir + "/truncated.dcdm", Fixtures.path("img_19x23.png"), "-o", dir + "/existing.png"], "truncated.dcdm"),
+            ("dcd-run", ["-m", model, dir + "/truncated.png", "-o", dir + "/existing.png"], "truncated.png"),
+            ("dcd-run", ["-m", model, dir + "/nothing.png", "-o", dir + "/existing.png"], "nothing.png"),
+            ("dcd-run", ["-m", model, Fixtures.path("img_19x23.png"), "-o", dir + "/out.jpg"], "out.jpg"),
+            ("dcd-run", ["-m", model, Fixtures.path("img_19x23.png"), "-o", dir + "/existing.png", "--threads", "0"], "--threads"),
+            ("dcd-compile", [dir + "/truncated.pth", "-o", dir + "/existing.png"], "truncated.pth"),
+            ("dcd-compile", [Fixtures.path("hostile.pth"), "-o", dir + "/existing.png"], "hostile.pth"),
+            ("dcd-compile", [Fixtures.path("img_19x23.png"), "-o", dir + "/existing.png"], "img_19x23.png"),
+            ("dcd-compile", [Fixtures.path("aa_ngf8_b2.pth"), "--precision", "int4"], "int4"),
+        ]
+        for (tool, args, named) in cases {
+            let r = TestProcess.run(tool, args)
+            #expect(r.status != 0, "\(tool) \(args) succeeded")
+            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") }
+            #expect(lines.count == 1 && lines[0].contains(named), "\(tool) \(args):\n\(r.stderr)")
+        }
+        #expect(try Files.read(dir + "/existing.png") == keep)
+        #expect(try Files.contents(of: dir).filter { $0.contains(".tmp-") }.isEmpty)
+    }
+
+    @Test func grayAndTooSmallImages() throws {
+        let dir = TestProcess.temporaryDirectory()
+        let model = Self.compileFixture(in: dir)
+        // Gray 16-bit in gives gray 16-bit out.
+        let r = TestProcess.run("dcd-run", ["-m", model, Fixtures.path("png_gray16.png"), "-o", dir + "/gray.png"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try PNGCodec.decode(try Files.read(dir + "/gray.png"))
+        #expect(out.colorType == .gray && out.bitDepth == 16 && out.width == 13 && out.height == 9)
+        // A 3x3 image cannot be reflect-padded to 4x4: a one-line error naming the file.
+        let tiny = Image(width: 3, height: 3, bitDepth: 8, colorType: .rgb, rgb: [UInt16](repeating: 100, count: 27))
+        try Files.writeAtomically(try PNGCodec.encode(tiny), to: dir + "/tiny.png")
+        let t = TestProcess.run("dcd-run", ["-m", model, dir + "/tiny.png", "-o", dir + "/tiny-out.png"])
+        #expect(t.status != 0)
+        #expect(t.stderr.contains("tiny.png") && t.stderr.contains("too small"), "\(t.stderr)")
+        #expect(!Files.exists(dir + "/tiny-out.png"))
+    }
+}
