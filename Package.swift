@@ -19,7 +19,7 @@ let package = Package(
 
         // The runtime: Swift standard library only (no Foundation, no Glibc), so that it also
         // builds as Embedded Swift for camera firmware.
-        .target(name: "DCDRuntime"),
+        .target(name: "DCDRuntime", exclude: ["ModelFile/FORMAT.md"]),
 
         // Checkpoint readers, graph builder, model file writer.
         .target(name: "DCDCompiler", dependencies: ["DCDRuntime", "CZlib"]),
