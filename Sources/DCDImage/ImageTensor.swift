@@ -1,29 +1,29 @@
 import DCDRuntime
 
-/// The network's input and output mappings between image samples and tensors.
+/// Between image samples and the runtime's pixel-unit tensors (CHW, 0...255 per channel).
 extension Image {
-    /// The RGB samples as the network's input: CHW, x / max * 2 - 1 (ToTensor then
-    /// Normalize(0.5, 0.5); max = 255 for 8-bit, 65535 for 16-bit), values in [-1, 1].
-    public func networkInput() -> FloatTensor {
+    /// The RGB samples in pixel units: 8-bit samples as they are, 16-bit ones scaled by 255/65535.
+    public func pixelTensor() -> FloatTensor {
         var t = FloatTensor(channels: 3, height: height, width: width)
-        let scale = 2 / Float(maxValue)
+        let scale = 255 / Float(maxValue)
         let plane = width * height
         for p in 0..<plane {
-            for c in 0..<3 { t.storage[c * plane + p] = Float(rgb[p * 3 + c]) * scale - 1 }
+            for c in 0..<3 { t.storage[c * plane + p] = bitDepth == 8 ? Float(rgb[p * 3 + c]) : Float(rgb[p * 3 + c]) * scale }
         }
         return t
     }
 
-    /// This image with its colour replaced by a network output (CHW, tanh values in [-1, 1]):
-    /// (y + 1) / 2 * max, rounded half up and clamped. Alpha, size and format are kept.
-    public func replacingColor(with output: FloatTensor) -> Image {
+    /// This image with its colour replaced by a network output in pixel units ((y + 1) / 2 * 255):
+    /// scaled to the image's bit depth, rounded half up and clamped. Alpha, size and format are kept.
+    public func replacingColor(withPixels output: FloatTensor) -> Image {
         precondition(output.channels == 3 && output.height == height && output.width == width, "output size differs from the image")
         var img = self
         let plane = width * height
         let m = Float(maxValue)
+        let scale = m / 255
         for p in 0..<plane {
             for c in 0..<3 {
-                let v = ((output.storage[c * plane + p] + 1) * 0.5 * m + 0.5).rounded(.down)
+                let v = (output.storage[c * plane + p] * scale + 0.5).rounded(.down)
                 img.rgb[p * 3 + c] = UInt16(min(max(v, 0), m))
             }
         }

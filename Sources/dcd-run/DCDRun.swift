@@ -55,7 +55,7 @@ struct DCDRun: ParsableCommand {
         }
         let result: FloatTensor
         do {
-            result = try executor.derain(image.networkInput(), parallel: ThreadPool.runner(threads: threads))
+            result = try executor.derain(pixels: image.pixelTensor(), parallel: ThreadPool.runner(threads: threads))
         } catch {
             throw Failure("\(input): \(error)")
         }
@@ -64,10 +64,10 @@ struct DCDRun: ParsableCommand {
             // HxWx3, (y + 1) / 2, not clamped.
             let plane = result.height * result.width
             var hwc = [Float](repeating: 0, count: plane * 3)
-            for p in 0..<plane { for c in 0..<3 { hwc[p * 3 + c] = (result.storage[c * plane + p] + 1) / 2 } }
+            for p in 0..<plane { for c in 0..<3 { hwc[p * 3 + c] = result.storage[c * plane + p] / 255 } }
             bytes = NPY.encode(float32: hwc, shape: [result.height, result.width, 3])
         } else {
-            do { bytes = try PNGCodec.encode(image.replacingColor(with: result)) } catch { throw Failure("\(output): \(error)") }
+            do { bytes = try PNGCodec.encode(image.replacingColor(withPixels: result)) } catch { throw Failure("\(output): \(error)") }
         }
         do { try Files.writeAtomically(bytes, to: output) } catch { throw Failure("\(error)") }
     }

@@ -19,14 +19,14 @@ struct PyTorchReferenceTests {
         let expected = try NPYArray(bytes: try Fixtures.bytes(c.expected))
         #expect(expected.shape == [image.height, image.width, 3])
         for threads in [1, 2] {
-            let out = try executor.derain(image.networkInput(), parallel: ThreadPool.runner(threads: threads))
+            let out = try executor.derain(pixels: image.pixelTensor(), parallel: ThreadPool.runner(threads: threads))
             #expect(out.height == image.height && out.width == image.width)
             var worst: Float = 0
             var worstAt = (0, 0, 0)
             for y in 0..<out.height {
                 for x in 0..<out.width {
                     for ch in 0..<3 {
-                        let ours = (out[ch, y, x] + 1) / 2
+                        let ours = out[ch, y, x] / 255
                         let theirs = expected.values[(y * out.width + x) * 3 + ch]
                         if abs(ours - theirs) > worst { worst = abs(ours - theirs); worstAt = (y, x, ch) }
                     }
@@ -42,10 +42,10 @@ struct PyTorchReferenceTests {
         let executor = try FloatExecutor(program: compiled.program)
         for (h, w) in [(1, 1), (3, 20), (20, 4), (4, 4)] {
             #expect(throws: RuntimeError.self, "\(w)x\(h)") {
-                _ = try executor.derain(FloatTensor(channels: 3, height: h, width: w))
+                _ = try executor.derain(pixels: FloatTensor(channels: 3, height: h, width: w))
             }
         }
         // 5 pixels pads to 8 by reflection (3 < 5), and 8 / 4 = 2 leaves room for the blocks' pads.
-        _ = try executor.derain(FloatTensor(channels: 3, height: 5, width: 5))
+        _ = try executor.derain(pixels: FloatTensor(channels: 3, height: 5, width: 5))
     }
 }

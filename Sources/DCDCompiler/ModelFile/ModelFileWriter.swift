@@ -48,6 +48,7 @@ public enum ModelFileWriter {
         put32(flags, 40)
         putInt(program.ops.count, 44)
         putInt(program.tensors.count, 48)
+        put32(program.encoding.rawValue, 52)
         put64(L.headerSize, 56)
         put64(tensorTable, 64)
         put64(dataStart, 72)
@@ -61,6 +62,7 @@ public enum ModelFileWriter {
             put32(op.padMode.rawValue, r + 32)
             putInt(op.top, r + 36); putInt(op.bottom, r + 40); putInt(op.left, r + 44); putInt(op.right, r + 48)
             put32(op.epsilon.bitPattern, r + 52)
+            put32(op.epilogue.rawValue, r + 56)
         }
         for (t, tensor) in program.tensors.enumerated() {
             let r = tensorTable + t * L.tensorRecordSize

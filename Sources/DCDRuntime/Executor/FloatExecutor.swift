@@ -57,20 +57,32 @@ public final class FloatExecutor {
         return try program.inferShapes(height: ph, width: pw)
     }
 
-    /// Runs the network on an image of any size: values in [-1, 1] (x/255*2-1), 3 channels.
-    /// Sides are reflect-padded (bottom, right) to a multiple of `sizeMultiple` and the output is
-    /// cropped back, so the result has the input's size. Output values are tanh's, in [-1, 1].
-    public func derain(_ image: FloatTensor, parallel: ParallelRunner = .serial) throws(RuntimeError) -> FloatTensor {
+    /// Runs the network on an image of any size, in pixel units: input values 0...255 (3 channels,
+    /// CHW), output values (y + 1) / 2 * 255, not rounded or clamped. Sides are reflect-padded
+    /// (bottom, right) to a multiple of `sizeMultiple` and the output is cropped back. The
+    /// program's own encodings (folded or not) are handled here.
+    public func derain(pixels image: FloatTensor, parallel: ParallelRunner = .serial) throws(RuntimeError) -> FloatTensor {
         guard image.channels == 3 else {
             throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)")
         }
         let shapes = try paddedShapes(height: image.height, width: image.width)
         let ph = shapes[0].height, pw = shapes[0].width
-        let padded = (ph == image.height && pw == image.width) ? image
-            : FloatReference.pad(image, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
-        let out = try run(padded, shapes: shapes, parallel: parallel)
-        if ph == image.height && pw == image.width { return out }
-        return FloatReference.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
+        var input = image
+        if !program.encoding.contains(.inputPixels) {
+            // ToTensor + Normalize(0.5, 0.5): x / 255 * 2 - 1.
+            for i in input.storage.indices { input.storage[i] = input.storage[i] / 255 * 2 - 1 }
+        }
+        if ph != image.height || pw != image.width {
+            input = FloatReference.pad(input, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
+        }
+        var out = try run(input, shapes: shapes, parallel: parallel)
+        if ph != image.height || pw != image.width {
+            out = FloatReference.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
+        }
+        if !program.encoding.contains(.outputPixels) {
+            for i in out.storage.indices { out.storage[i] = (out.storage[i] + 1) / 2 * 255 }
+        }
+        return out
     }
 
     /// Runs the program on an input whose size the network accepts as it is.
@@ -105,21 +117,27 @@ public final class FloatExecutor {
             return FloatReference.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
         case .conv2d:
             let w = tensors[op.weight]
+            let src = op.padding == 0 ? x
+                : FloatReference.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
+            let y: FloatTensor
             if let packed = packedWeights[index] {
-                let src = op.padding == 0 ? x
-                    : FloatReference.pad(x, mode: .zero, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
-                return Self.convolveTiled(src, packed, outputShape: outputShape, parallel: parallel)
+                y = Self.convolveTiled(src, packed, outputShape: outputShape, parallel: parallel)
+            } else {
+                y = FloatReference.conv2d(src, weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2],
+                                          bias: op.bias >= 0 ? tensors[op.bias].values : [], stride: op.stride, padding: 0)
             }
-            return FloatReference.conv2d(x, weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2],
-                                         bias: op.bias >= 0 ? tensors[op.bias].values : [], stride: op.stride, padding: op.padding)
+            return Self.applyEpilogue(y, op, values)
         case .convTranspose2d:
             let w = tensors[op.weight]
-            return FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2],
-                                                  bias: op.bias >= 0 ? tensors[op.bias].values : [],
-                                                  stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)
+            let y = FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2],
+                                                   bias: op.bias >= 0 ? tensors[op.bias].values : [],
+                                                   stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)
+            return Self.applyEpilogue(y, op, values)
         case .depthwiseConv2d:
             let w = tensors[op.weight]
-            return FloatReference.depthwiseConv2d(x, weight: w.values, kernel: w.dims[2], stride: op.stride)
+            let src = op.padding == 0 ? x
+                : FloatReference.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
+            return FloatReference.depthwiseConv2d(src, weight: w.values, kernel: w.dims[2], stride: op.stride)
         case .depthwiseConvTranspose2d:
             let w = tensors[op.weight]
             return FloatReference.depthwiseConvTranspose2d(x, weight: w.values, kernel: w.dims[2], stride: op.stride, padding: op.padding)
@@ -132,6 +150,19 @@ public final class FloatExecutor {
         case .add:
             return FloatReference.add(x, values[op.secondInput]!)
         }
+    }
+
+    /// A convolution's fused epilogue, in the order `Epilogue` defines.
+    static func applyEpilogue(_ y: FloatTensor, _ op: ModelOp, _ values: [FloatTensor?]) -> FloatTensor {
+        var y = y
+        if op.epilogue.contains(.instanceNorm) { y = FloatReference.instanceNorm(y, epsilon: op.epsilon) }
+        if op.epilogue.contains(.residual) { y = FloatReference.add(y, values[op.secondInput]!) }
+        if op.epilogue.contains(.relu) { y = FloatReference.relu(y) }
+        if op.epilogue.contains(.tanh) { y = FloatReference.tanh(y) }
+        if op.epilogue.contains(.toPixels) {
+            for i in y.storage.indices { y.storage[i] = (y.storage[i] + 1) / 2 * 255 }
+        }
+        return y
     }
 
     /// Tiled stride-1 convolution of an already padded input, split into (channel block, row band)

@@ -20,12 +20,13 @@ public enum PaddingMode: UInt32, Sendable, Equatable {
 public enum OpKind: UInt32, Sendable, Equatable, CaseIterable {
     /// Pad by (top, bottom, left, right) in `padMode`.
     case pad = 1
-    /// Dense convolution, weight (Cout, Cin, K, K), optional bias (Cout), `stride`, zero `padding`.
+    /// Dense convolution, weight (Cout, Cin, K, K), optional bias (Cout), `stride`, `padding` in
+    /// `padMode` (zero as in Conv2d(padding=p); reflect/replicate after pad folding), `epilogue`.
     case conv2d = 2
     /// Transposed convolution, weight (Cin, Cout, K, K) as PyTorch stores it, optional bias,
     /// `stride`, `padding`, `outputPadding`: out = (in - 1) * stride - 2 * padding + K + outputPadding.
     case convTranspose2d = 3
-    /// Per-channel convolution, weight (C, 1, K, K), no bias, `stride`, no padding.
+    /// Per-channel convolution, weight (C, 1, K, K), no bias, `stride`, `padding` in `padMode`.
     case depthwiseConv2d = 4
     /// Per-channel transposed convolution, weight (C, 1, K, K), `stride`, `padding`.
     case depthwiseConvTranspose2d = 5
@@ -37,6 +38,21 @@ public enum OpKind: UInt32, Sendable, Equatable, CaseIterable {
     /// Elementwise sum of `input` and `secondInput` (the residual connection).
     case add = 9
     case tanh = 10
+}
+
+/// What a convolution does after accumulating, in this order: InstanceNorm over the whole output
+/// plane (epsilon in `ModelOp.epsilon`), add the residual `secondInput`, ReLU, tanh, then map
+/// tanh's [-1, 1] to pixel values (y + 1) / 2 * 255. Fusion passes produce these; raw values are
+/// the file encoding (op record word 14).
+public struct Epilogue: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let instanceNorm = Epilogue(rawValue: 1)
+    public static let residual = Epilogue(rawValue: 2)
+    public static let relu = Epilogue(rawValue: 4)
+    public static let tanh = Epilogue(rawValue: 8)
+    public static let toPixels = Epilogue(rawValue: 16)
+    public static let all: Epilogue = [.instanceNorm, .residual, .relu, .tanh, .toPixels]
 }
 
 /// One op of a program. Fields an op kind does not use are zero (or -1 for tensor and value
@@ -59,8 +75,10 @@ public struct ModelOp: Sendable, Equatable {
     public var bottom: Int = 0
     public var left: Int = 0
     public var right: Int = 0
-    /// `instanceNorm` only.
+    /// `instanceNorm`, and convolutions whose epilogue normalizes.
     public var epsilon: Float = 0
+    /// Convolutions only (`conv2d`, `convTranspose2d`): what follows the accumulation.
+    public var epilogue: Epilogue = []
 
     public init(kind: OpKind, input: Int) {
         self.kind = kind
@@ -161,6 +179,17 @@ public struct GeneratorArchitecture: Sendable, Equatable, CustomStringConvertibl
     }
 }
 
+/// What the program's input and output values mean.
+public struct PixelEncoding: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// The input is pixel values 0...255 (the x/255*2-1 mapping is folded into the first
+    /// convolution) instead of [-1, 1].
+    public static let inputPixels = PixelEncoding(rawValue: 1)
+    /// The output is pixel values (y+1)/2*255, not rounded, instead of tanh's [-1, 1].
+    public static let outputPixels = PixelEncoding(rawValue: 2)
+}
+
 /// A whole compiled network: architecture, ops and tensors.
 public struct ModelProgram: Sendable, Equatable {
     public var architecture: GeneratorArchitecture
@@ -168,12 +197,15 @@ public struct ModelProgram: Sendable, Equatable {
     public var sizeMultiple: Int
     public var ops: [ModelOp]
     public var tensors: [ModelTensor]
+    public var encoding: PixelEncoding
 
-    public init(architecture: GeneratorArchitecture, sizeMultiple: Int, ops: [ModelOp], tensors: [ModelTensor]) {
+    public init(architecture: GeneratorArchitecture, sizeMultiple: Int, ops: [ModelOp], tensors: [ModelTensor],
+                encoding: PixelEncoding = []) {
         self.architecture = architecture
         self.sizeMultiple = sizeMultiple
         self.ops = ops
         self.tensors = tensors
+        self.encoding = encoding
     }
 
     /// Number of SSA values: the input plus one per op.

@@ -78,6 +78,27 @@ extension ModelProgram {
             case .relu, .tanh:
                 break
             }
+            if !op.epilogue.isEmpty {
+                guard op.kind == .conv2d || op.kind == .convTranspose2d, op.epilogue.isSubset(of: .all) else {
+                    throw RuntimeError(.invalidProgram, "\(where_): only convolutions have an epilogue")
+                }
+                if op.epilogue.contains(.instanceNorm) {
+                    guard op.epsilon > 0 && op.epsilon < 1 else {
+                        throw RuntimeError(.invalidProgram, "\(where_): epsilon \(op.epsilon) out of range")
+                    }
+                }
+                if op.epilogue.contains(.residual) {
+                    guard try value(op.secondInput) == cout else {
+                        throw RuntimeError(.invalidProgram, "\(where_): residual value has other channels than the output")
+                    }
+                }
+                if op.epilogue.contains(.toPixels) && !op.epilogue.contains(.tanh) {
+                    throw RuntimeError(.invalidProgram, "\(where_): the pixel mapping needs tanh before it")
+                }
+            }
+            if (op.kind == .convTranspose2d || op.kind == .depthwiseConvTranspose2d) && op.padMode != .zero {
+                throw RuntimeError(.invalidProgram, "\(where_): transposed convolutions pad with zeros only")
+            }
             channels.append(cout)
         }
         guard !ops.isEmpty, channels[channels.count - 1] == 3 else {
@@ -108,6 +129,11 @@ extension ModelProgram {
                 h -= op.top + op.bottom; w -= op.left + op.right
             case .conv2d, .depthwiseConv2d:
                 let k = tensors[op.weight].dims[2]
+                if op.padMode == .reflect && op.padding > 0 {
+                    guard op.padding < h, op.padding < w else {
+                        throw RuntimeError(.unsupportedInput, "op \(i): reflect padding by \(op.padding) needs a \(s.height)x\(s.width) feature map to be larger; the image is too small for this network")
+                    }
+                }
                 let ph = h + 2 * op.padding, pw = w + 2 * op.padding
                 guard ph >= k, pw >= k else {
                     throw RuntimeError(.unsupportedInput, "op \(i): a \(k)x\(k) kernel does not fit a \(s.height)x\(s.width) feature map; the image is too small for this network")
@@ -123,6 +149,11 @@ extension ModelProgram {
                 }
             case .instanceNorm, .relu, .tanh:
                 break
+            }
+            if op.epilogue.contains(.residual) {
+                guard shapes[op.secondInput].height == h, shapes[op.secondInput].width == w else {
+                    throw RuntimeError(.invalidProgram, "op \(i): residual \(shapes[op.secondInput]) does not match the output")
+                }
             }
             guard h >= 1, w >= 1 else {
                 throw RuntimeError(.unsupportedInput, "op \(i) (\(op.kind)) leaves an empty feature map; the image is too small for this network")

@@ -29,6 +29,7 @@ public enum ModelFileLayout {
     static let blockCountOffset = 36
     static let flagsOffset = 40
     static let opCountOffset = 44
+    static let encodingOffset = 52
     static let tensorCountOffset = 48
     static let opTableOffsetOffset = 56
     static let tensorTableOffsetOffset = 64

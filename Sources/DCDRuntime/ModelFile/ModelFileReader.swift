@@ -34,7 +34,10 @@ public enum ModelFileReader {
             throw fail("checksum mismatch (stored \(hex(stored)), computed \(hex(computed))): the file is corrupted")
         }
         for i in L.reservedRange where bytes[i] != 0 { throw fail("reserved header byte \(i) is not zero") }
-        guard u32(52) == 0 else { throw fail("reserved header field at 52 is not zero") }
+        let encoding = PixelEncoding(rawValue: u32(L.encodingOffset))
+        guard encoding.rawValue & ~(PixelEncoding.inputPixels.rawValue | PixelEncoding.outputPixels.rawValue) == 0 else {
+            throw fail("unknown pixel encoding flags \(hex(encoding.rawValue))")
+        }
         guard u32(L.precisionOffset) == L.Precision.float32.rawValue else {
             throw fail("precision \(u32(L.precisionOffset)) is not one this runtime runs (0 = float32)")
         }
@@ -118,11 +121,13 @@ public enum ModelFileReader {
             op.padMode = mode
             op.top = i32(r + 36); op.bottom = i32(r + 40); op.left = i32(r + 44); op.right = i32(r + 48)
             op.epsilon = Float(bitPattern: u32(r + 52))
-            guard u32(r + 56) == 0, u32(r + 60) == 0 else { throw fail("op \(i): reserved fields are not zero") }
+            op.epilogue = Epilogue(rawValue: u32(r + 56))
+            guard op.epilogue.isSubset(of: .all) else { throw fail("op \(i): unknown epilogue flags \(hex(op.epilogue.rawValue))") }
+            guard u32(r + 60) == 0 else { throw fail("op \(i): reserved field is not zero") }
             guard op == canonical(op) else { throw fail("op \(i) (\(kind)): sets fields that a \(kind) op does not use") }
             ops.append(op)
         }
-        let program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors)
+        let program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding)
         do throws(RuntimeError) {
             try program.validate()
         } catch {
@@ -140,13 +145,14 @@ public enum ModelFileReader {
             c.top = op.top; c.bottom = op.bottom; c.left = op.left; c.right = op.right
         case .crop:
             c.top = op.top; c.bottom = op.bottom; c.left = op.left; c.right = op.right
-        case .conv2d:
+        case .conv2d, .convTranspose2d:
             c.weight = op.weight; c.bias = op.bias; c.stride = op.stride; c.padding = op.padding
-        case .convTranspose2d:
-            c.weight = op.weight; c.bias = op.bias; c.stride = op.stride; c.padding = op.padding
-            c.outputPadding = op.outputPadding
+            c.epilogue = op.epilogue
+            if op.kind == .conv2d { c.padMode = op.padMode } else { c.outputPadding = op.outputPadding }
+            if op.epilogue.contains(.instanceNorm) { c.epsilon = op.epsilon }
+            if op.epilogue.contains(.residual) { c.secondInput = op.secondInput }
         case .depthwiseConv2d:
-            c.weight = op.weight; c.stride = op.stride
+            c.weight = op.weight; c.stride = op.stride; c.padding = op.padding; c.padMode = op.padMode
         case .depthwiseConvTranspose2d:
             c.weight = op.weight; c.stride = op.stride; c.padding = op.padding
         case .instanceNorm:
