@@ -6,16 +6,22 @@ public struct CompiledGenerator {
     public var format: Checkpoint.Format
     public var stateDict: StateDict
     public var architecture: GeneratorArchitecture
+    /// The program as imported: one op per PyTorch module.
+    public var importedProgram: ModelProgram
+    /// After the pass pipeline: what the model file holds.
     public var program: ModelProgram
 
-    /// Reads, unwraps, infers, checks and builds. `network` chooses among several generators
-    /// in one file ("G_A" or "G_B").
-    public init(checkpointBytes: [UInt8], network: String = "G_A") throws {
+    /// Reads, unwraps, infers, checks, builds and optimizes. `network` chooses among several
+    /// generators in one file ("G_A" or "G_B"); `observe` sees the graph after each pass.
+    public init(checkpointBytes: [UInt8], network: String = "G_A", pipeline: PassPipeline = .standard,
+                observe: (String, Graph) -> Void = { _, _ in }) throws {
         let checkpoint = try Checkpoint(bytes: checkpointBytes)
         format = checkpoint.format
         stateDict = try StateDict(checkpoint: checkpoint, network: network)
         architecture = try GeneratorImporter.inferArchitecture(stateDict)
-        program = try GeneratorImporter.program(stateDict, architecture)
+        importedProgram = try GeneratorImporter.program(stateDict, architecture)
+        observe("import", Graph(importedProgram))
+        program = try pipeline.run(Graph(importedProgram), observe: observe).program
     }
 
     public func modelFile() throws -> [UInt8] { try ModelFileWriter.write(program) }

@@ -30,6 +30,9 @@ struct DCDCompile: ParsableCommand {
     @Flag(help: "Print what the checkpoint holds (format, architecture, parameters, MACs, tensors) and exit.")
     var inspect = false
 
+    @Flag(help: "Print the graph as imported and after each pass, as text.")
+    var dumpGraph = false
+
     func validate() throws {
         guard precision == "float" else {
             throw ValidationError("--precision \(precision): this version compiles float models only (int8 and mixed are not available yet)")
@@ -41,7 +44,9 @@ struct DCDCompile: ParsableCommand {
         do { bytes = try Files.read(checkpoint) } catch { throw CommandFailure("\(error)") }
         let compiled: CompiledGenerator
         do {
-            compiled = try CompiledGenerator(checkpointBytes: bytes, network: network)
+            compiled = try CompiledGenerator(checkpointBytes: bytes, network: network) { pass, graph in
+                if dumpGraph { print("== \(pass)\n\(graph.dump())\n") }
+            }
         } catch {
             throw CommandFailure("\(checkpoint): \(error)")
         }

@@ -69,10 +69,10 @@ struct ModelFileTests {
         var b = good
         Self.u32(5, into: &b, at: 128 + 4)
         #expect(throws: RuntimeError.self) { _ = try Self.read(Self.resealed(b)) }
-        // A relu with a stride.
+        // A depthwise convolution with an output padding (a field it does not use).
         b = good
-        let reluIndex = try Self.program().ops.firstIndex { $0.kind == .relu }!
-        Self.u32(2, into: &b, at: 128 + reluIndex * 64 + 20)
+        let dwIndex = try Self.program().ops.firstIndex { $0.kind == .depthwiseConv2d }!
+        Self.u32(2, into: &b, at: 128 + dwIndex * 64 + 28)
         #expect(throws: RuntimeError.self) { _ = try Self.read(Self.resealed(b)) }
         // A tensor offset past the end.
         b = good

@@ -4,6 +4,12 @@ public enum Tolerance {
     /// compute in float32 and differ only in summation order; measured differences are ~2e-6.
     public static let floatPathVersusPyTorch: Float = 1e-4
 
+    /// Two float graphs that compute the same function with float operations regrouped (folded
+    /// pads change nothing; folding x*2/255-1 into weights and fusing change rounding), in pixel
+    /// units (0...255): 1e-5 of full scale, five times the float path's measured agreement with
+    /// PyTorch (2e-6 of full scale).
+    public static let equivalentGraphsInPixels: Float = 255 * 1e-5
+
     /// Two float32 sums of the same n terms in different orders differ by at most
     /// 2 * n * u * sum|terms| (u = 2^-24, recursive summation bound, Higham 2002, eq. 4.4 doubled
     /// for the two orders). Used for optimized kernels against their references.
