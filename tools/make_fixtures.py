@@ -9,7 +9,6 @@ against these files; neither the Swift build nor the tests need Python.
 Usage (in a throwaway venv outside the repository):
     python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch numpy safetensors
     /tmp/torchvenv/bin/python tools/make_fixtures.py            # writes Tests/Fixtures/
-    tools/make_default_model.sh       # the placeholder default model in models/
 """
 import argparse, io, os, pickle, struct, zipfile, zlib
 import numpy as np
@@ -210,8 +209,6 @@ class Hostile:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'Tests', 'Fixtures'))
-    ap.add_argument('--default-model', metavar='DIR',
-                    help='write DIR/default-weights.pth (ngf=16, n_blocks=4, seeded PyTorch init) and DIR/sample-rainy.png')
     args = ap.parse_args()
     out = args.out
     os.makedirs(out, exist_ok=True)
@@ -286,10 +283,6 @@ def main():
         f.write('# name checkpoint network image expected(HxWx3 float32 (y+1)/2 from PyTorch)\n')
         f.write('\n'.join(cases) + '\n')
 
-    if args.default_model:
-        os.makedirs(args.default_model, exist_ok=True)
-        torch.save(make_net(2026, ngf=16, n_blocks=4).state_dict(), os.path.join(args.default_model, 'default-weights.pth'))
-        write_png(os.path.join(args.default_model, 'sample-rainy.png'), test_image(160, 120, 7))
     print('torch', torch.__version__, 'wrote', len(cases), 'cases to', out)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stop-gap default model until dcd-train (issue 5/6) trains the shipped one.
 
-Trains the ngf=16, n_blocks=4 ResnetGenerator (tools/make_fixtures.py's PyTorch definition) for
+Trains an ngf=16, n_blocks=4 (default) ResnetGenerator (tools/make_fixtures.py's PyTorch definition) for
 a few minutes on the CPU, SUPERVISED (L1 against the clean image), on procedural rain added to
 crops of the nature photographs of Debian's mate-backgrounds package, and writes a checkpoint
 the way the reference code does (torch.save(net.state_dict())). One photo is held out: the
@@ -59,16 +59,30 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--minutes', type=float, default=12)
     ap.add_argument('--crop', type=int, default=128)
+    ap.add_argument('--ngf', type=int, default=16)
+    ap.add_argument('--blocks', type=int, default=4)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--lr', type=float, default=5e-4)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     gen = torch.Generator().manual_seed(0)
     photos = load_photos()
     train = [v for k, v in photos.items() if k != HELD_OUT]
-    net = ResnetGenerator(ngf=16, n_blocks=4)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    start, step = time.time(), 0
+    net = ResnetGenerator(ngf=args.ngf, n_blocks=args.blocks)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.9, 0.999))
+    state_path = os.path.join(args.out, 'training-state.pt')
+    step = 0
+    if os.path.exists(state_path):
+        # Resumable: a session that ends kills this job; the next one continues from here.
+        state = torch.load(state_path)
+        net.load_state_dict(state['net'])
+        opt.load_state_dict(state['opt'])
+        gen.set_state(state['gen'])
+        step = state['step']
+        print('resumed at step', step, flush=True)
+    start = time.time()
     while time.time() - start < args.minutes * 60:
         batch = []
         for _ in range(4):
@@ -85,6 +99,9 @@ def main():
         step += 1
         if step % 100 == 0:
             print(f'step {step} L1 {loss.item():.4f} {time.time() - start:.0f}s', flush=True)
+            tmp = state_path + '.tmp'
+            torch.save({'net': net.state_dict(), 'opt': opt.state_dict(), 'gen': gen.get_state(), 'step': step}, tmp)
+            os.replace(tmp, state_path)
     torch.save(net.state_dict(), os.path.join(args.out, 'default-weights.pth'))
     held = photos[HELD_OUT][None]
     h, w = held.shape[2], held.shape[3]
