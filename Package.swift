@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "DCDPlatform", dependencies: ["DCDRuntime"]),
 
         .executableTarget(name: "dcd-compile", dependencies: [
-            "DCDCompiler", "DCDRuntime", "DCDPlatform",
+            "DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dcd-run", dependencies: [

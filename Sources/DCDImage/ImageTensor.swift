@@ -30,3 +30,32 @@ extension Image {
         return img
     }
 }
+
+extension Image {
+    /// The RGB samples as 8-bit pixels (CHW) for int8 models: 16-bit samples are rounded to 8 bits.
+    public func byteTensor() -> ByteTensor {
+        var t = ByteTensor(channels: 3, height: height, width: width)
+        let plane = width * height
+        for p in 0..<plane {
+            for c in 0..<3 {
+                let v = Int(rgb[p * 3 + c])
+                t.storage[c * plane + p] = UInt8(bitDepth == 8 ? v : (v * 255 + 32767) / 65535)
+            }
+        }
+        return t
+    }
+
+    /// This image with its colour replaced by 8-bit pixels (16-bit images get v * 257).
+    public func replacingColor(withBytes output: ByteTensor) -> Image {
+        precondition(output.channels == 3 && output.height == height && output.width == width, "output size differs from the image")
+        var img = self
+        let plane = width * height
+        for p in 0..<plane {
+            for c in 0..<3 {
+                let v = UInt16(output.storage[c * plane + p])
+                img.rgb[p * 3 + c] = bitDepth == 8 ? v : v * 257
+            }
+        }
+        return img
+    }
+}

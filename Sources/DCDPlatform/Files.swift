@@ -101,3 +101,11 @@ public enum Files {
         }
     }
 }
+
+extension Files {
+    /// Writes to file descriptor 2 (diagnostics of the command-line tools).
+    public static func writeStandardError(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}

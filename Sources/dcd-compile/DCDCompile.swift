@@ -1,5 +1,6 @@
 import ArgumentParser
 import DCDCompiler
+import DCDImage
 import DCDPlatform
 import DCDRuntime
 
@@ -12,8 +13,12 @@ struct DCDCompile: ParsableCommand {
         discussion: """
             Reads PyTorch checkpoints (.pth/.pt/.ckpt, zip or legacy format) and safetensors, \
             including nested ('state_dict', 'netG_A.') and DataParallel ('module.') files. \
-            The architecture (ngf, n_blocks, no_antialias, no_antialias_up) is inferred from the keys.
+            The architecture (ngf, n_blocks, no_antialias, no_antialias_up) is inferred from the keys. \
+            int8 models are calibrated on crops of the PNG images in --calibrate DIR (every fourth \
+            image is held out to measure the result), or on built-in synthetic images.
             """)
+
+    enum PrecisionChoice: String, ExpressibleByArgument, CaseIterable { case int8, float, mixed }
 
     @Argument(help: "Checkpoint file (.pth, .pt, .ckpt, .safetensors).")
     var checkpoint: String
@@ -21,8 +26,14 @@ struct DCDCompile: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output model file (default: the checkpoint's name with .dcdm).")
     var output: String?
 
-    @Option(help: "Numeric precision of the compiled model. This version compiles 'float' (float32).")
-    var precision: String = "float"
+    @Option(help: "Numeric precision: int8 (default) or float.")
+    var precision: PrecisionChoice = .int8
+
+    @Option(help: "Folder of PNG photos to calibrate int8 activation ranges on.")
+    var calibrate: String?
+
+    @Option(help: "How activation ranges are chosen: minmax, percentile or mse.")
+    var calibrationMethod: String = CalibrationMethod.minMax.rawValue
 
     @Option(help: "Which generator of a multi-network checkpoint to compile (G_A derains, G_B adds rain).")
     var network: String = "G_A"
@@ -33,9 +44,21 @@ struct DCDCompile: ParsableCommand {
     @Flag(help: "Print the graph as imported and after each pass, as text.")
     var dumpGraph = false
 
+    @Flag(help: "Print a report: per-layer SQNR, held-out PSNR against float, size, MACs.")
+    var report = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
     func validate() throws {
-        guard precision == "float" else {
-            throw ValidationError("--precision \(precision): this version compiles float models only (int8 and mixed are not available yet)")
+        guard precision != .mixed else {
+            throw ValidationError("--precision mixed is not available yet: use int8 or float")
+        }
+        guard CalibrationMethod(rawValue: calibrationMethod) != nil else {
+            throw ValidationError("--calibration-method \(calibrationMethod): choose minmax, percentile or mse")
+        }
+        guard calibrate == nil || precision == .int8 else {
+            throw ValidationError("--calibrate applies to --precision int8 only")
         }
     }
 
@@ -55,13 +78,76 @@ struct DCDCompile: ParsableCommand {
             return
         }
         let destination = output ?? Self.defaultOutput(for: checkpoint)
+        var program = compiled.program
+        var summary: [(String, String)] = []
+        if precision == .int8 {
+            let (calibration, heldOut) = try calibrationImages()
+            let crops = Array(Calibration.crops(of: calibration).prefix(32))
+            let method = CalibrationMethod(rawValue: calibrationMethod)!
+            do {
+                let stats = try Calibration.statistics(of: compiled.program, crops: crops)
+                let quantized = try Quantizer.quantize(compiled.program, statistics: stats, method: method)
+                program = quantized.program
+                if report || json {
+                    let r = try QuantizationReport.measure(float: compiled.program, int8: quantized,
+                                                           layerImages: Array(crops.prefix(4)), heldOut: heldOut)
+                    summary = r.layers.map { ("sqnr_db." + $0.description, fixed($0.sqnr, 2)) }
+                    summary.append(("held_out_psnr_db", fixed(r.meanPSNR, 2)))
+                    summary.append(("held_out_images", String(heldOut.count)))
+                }
+                summary.append(("calibration_crops", String(crops.count)))
+                summary.append(("calibration_method", method.rawValue))
+            } catch {
+                throw CommandFailure("\(checkpoint): \(error)")
+            }
+        }
+        let file: [UInt8]
         do {
-            try Files.writeAtomically(try compiled.modelFile(), to: destination)
+            file = try ModelFileWriter.write(program)
+            try Files.writeAtomically(file, to: destination)
         } catch {
             throw CommandFailure("\(error)")
         }
-        for note in compiled.stateDict.notes { print("note: \(note)") }
-        print("\(checkpoint): \(compiled.architecture), \(grouped(compiled.parameterCount)) parameters -> \(destination) (\(precision))")
+        if !json { for note in compiled.stateDict.notes { print("note: \(note)") } }
+        let macs = (try? program.multiplyAccumulates(height: 256, width: 256)) ?? 0
+        summary = [("precision", precision.rawValue), ("model_bytes", String(file.count)),
+                   ("macs_256x256", String(macs)), ("architecture", "\(compiled.architecture)")] + summary
+        if json {
+            print("{" + summary.map { "\"\($0.0)\": " + (Double($0.1) != nil ? $0.1 : "\"\($0.1)\"") }.joined(separator: ", ") + "}")
+        } else {
+            print("\(checkpoint): \(compiled.architecture), \(grouped(compiled.parameterCount)) parameters -> \(destination) (\(precision.rawValue), \(grouped(file.count)) bytes)")
+            if report { for (k, v) in summary { print("  \(k): \(v)") } }
+        }
+    }
+
+    /// Calibration and held-out images (pixel units): from --calibrate (every fourth image held
+    /// out), or built-in synthetic ones with a warning.
+    func calibrationImages() throws -> ([FloatTensor], [FloatTensor]) {
+        guard let dir = calibrate else {
+            printError("warning: no --calibrate folder: calibrating on built-in synthetic images; real photos calibrate better")
+            let all = Calibration.syntheticImages()
+            return (Array(all.prefix(6)), Array(all.suffix(2)))
+        }
+        let names: [String]
+        do { names = try Files.contents(of: dir).filter { $0.lowercased().hasSuffix(".png") } } catch { throw CommandFailure("\(error)") }
+        guard !names.isEmpty else { throw CommandFailure("\(dir): no PNG images to calibrate on") }
+        var calibration: [FloatTensor] = [], heldOut: [FloatTensor] = []
+        for (i, name) in names.enumerated() {
+            let path = dir + "/" + name
+            let image: Image
+            do { image = try PNGCodec.decode(try Files.read(path)) } catch { throw CommandFailure("\(path): \(error)") }
+            if names.count >= 2 && i % 4 == 3 { heldOut.append(Self.centerCrop(image.pixelTensor(), 256)) } else { calibration.append(image.pixelTensor()) }
+        }
+        if heldOut.isEmpty { heldOut = Array(Calibration.syntheticImages().suffix(2)) }
+        return (calibration, heldOut)
+    }
+
+    static func centerCrop(_ t: FloatTensor, _ size: Int) -> FloatTensor {
+        let h = min(size, t.height), w = min(size, t.width)
+        let y0 = (t.height - h) / 2, x0 = (t.width - w) / 2
+        var out = FloatTensor(channels: 3, height: h, width: w)
+        for c in 0..<3 { for y in 0..<h { for x in 0..<w { out[c, y, x] = t[c, y0 + y, x0 + x] } } }
+        return out
     }
 
     static func defaultOutput(for path: String) -> String {
@@ -69,6 +155,15 @@ struct DCDCompile: ParsableCommand {
         if let dot = path[slash...].lastIndex(of: "."), dot > slash { return String(path[..<dot]) + ".dcdm" }
         return path + ".dcdm"
     }
+}
+
+func printError(_ s: String) {
+    var e = StandardError()
+    print(s, to: &e)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { Files.writeStandardError(string) }
 }
 
 /// A failure reported as one line, exit status 1.

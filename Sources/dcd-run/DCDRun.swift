@@ -36,14 +36,20 @@ struct DCDRun: ParsableCommand {
         }
     }
 
+    /// A loaded model: the executor its precision needs.
+    enum Model {
+        case float(FloatExecutor)
+        case int8(Int8ReferenceExecutor)
+    }
+
     func run() throws {
-        let executor: FloatExecutor
+        let model: Model
         do {
-            let bytes = try Files.read(model)
+            let bytes = try Files.read(self.model)
             let program = try bytes.withUnsafeBytes { raw throws(RuntimeError) in try ModelFileReader.read(raw) }
-            executor = try FloatExecutor(program: program)
+            model = program.precision == .int8 ? .int8(try Int8ReferenceExecutor(program: program)) : .float(try FloatExecutor(program: program))
         } catch {
-            throw Failure("\(model): \(error)")
+            throw Failure("\(self.model): \(error)")
         }
         let image: Image
         do {
@@ -53,21 +59,32 @@ struct DCDRun: ParsableCommand {
         } catch {
             throw Failure("\(input): \(error)")
         }
-        let result: FloatTensor
+        // Output in pixel units (0...255), as float for .npy and as the image's samples for .png.
+        let pixels: [Float]
+        let result: Image
         do {
-            result = try executor.derain(pixels: image.pixelTensor(), parallel: ThreadPool.runner(threads: threads))
+            switch model {
+            case .float(let executor):
+                let out = try executor.derain(pixels: image.pixelTensor(), parallel: ThreadPool.runner(threads: threads))
+                pixels = out.storage
+                result = image.replacingColor(withPixels: out)
+            case .int8(let executor):
+                let out = try executor.derain(pixels: image.byteTensor())
+                pixels = out.storage.map { Float($0) }
+                result = image.replacingColor(withBytes: out)
+            }
         } catch {
             throw Failure("\(input): \(error)")
         }
         let bytes: [UInt8]
         if output.hasSuffix(".npy") {
-            // HxWx3, (y + 1) / 2, not clamped.
-            let plane = result.height * result.width
+            // HxWx3, (y + 1) / 2, not clamped (int8 models: their bytes / 255).
+            let plane = image.height * image.width
             var hwc = [Float](repeating: 0, count: plane * 3)
-            for p in 0..<plane { for c in 0..<3 { hwc[p * 3 + c] = result.storage[c * plane + p] / 255 } }
-            bytes = NPY.encode(float32: hwc, shape: [result.height, result.width, 3])
+            for p in 0..<plane { for c in 0..<3 { hwc[p * 3 + c] = pixels[c * plane + p] / 255 } }
+            bytes = NPY.encode(float32: hwc, shape: [image.height, image.width, 3])
         } else {
-            do { bytes = try PNGCodec.encode(image.replacingColor(withPixels: result)) } catch { throw Failure("\(output): \(error)") }
+            do { bytes = try PNGCodec.encode(result) } catch { throw Failure("\(output): \(error)") }
         }
         do { try Files.writeAtomically(bytes, to: output) } catch { throw Failure("\(error)") }
     }

@@ -54,12 +54,12 @@ struct ModelFileTests {
 
     @Test func otherVersionsAreRejectedByName() throws {
         var b = try ModelFileWriter.write(try Self.program())
-        Self.u32(2, into: &b, at: 8)
+        Self.u32(3, into: &b, at: 8)
         do {
             _ = try Self.read(Self.resealed(b))
-            Issue.record("version 2 accepted")
+            Issue.record("version 3 accepted")
         } catch {
-            #expect(error.message.contains("format version 2"))
+            #expect(error.message.contains("format version 3"))
         }
     }
 

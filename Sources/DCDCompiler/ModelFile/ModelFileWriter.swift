@@ -20,10 +20,14 @@ public enum ModelFileWriter {
         var end = dataStart
         for t in program.tensors {
             offsets.append(end)
-            end = L.alignUp(end + t.values.count * 4)
+            end = L.alignUp(end + t.elementCount * t.type.byteSize)
         }
         // The checksum follows the last tensor directly (no alignment padding after it).
-        let lastEnd = program.tensors.isEmpty ? dataStart : offsets[offsets.count - 1] + program.tensors[program.tensors.count - 1].values.count * 4
+        let lastEnd = program.tensors.isEmpty ? dataStart
+            : offsets[offsets.count - 1] + program.tensors[program.tensors.count - 1].elementCount * program.tensors[program.tensors.count - 1].type.byteSize
+        // Float programs stay readable by version-1 readers.
+        let version: UInt32 = program.precision == .float32 && program.tensors.allSatisfy({ $0.type == .float32 })
+            && program.ops.allSatisfy({ $0.parameters == -1 }) ? 1 : 2
         let fileSize = lastEnd + L.checksumSize
         var bytes = [UInt8](repeating: 0, count: fileSize)
 
@@ -35,10 +39,10 @@ public enum ModelFileWriter {
         func put64(_ v: Int, _ at: Int) { put32(UInt32(v & 0xFFFF_FFFF), at); put32(UInt32(UInt64(v) >> 32), at + 4) }
 
         for (i, b) in L.magic.enumerated() { bytes[i] = b }
-        put32(L.formatVersion, 8)
+        put32(version, 8)
         put32(UInt32(L.headerSize), 12)
         put64(fileSize, 16)
-        put32(L.Precision.float32.rawValue, 24)
+        put32(program.precision.rawValue, 24)
         putInt(program.sizeMultiple, 28)
         putInt(program.architecture.ngf, 32)
         putInt(program.architecture.blockCount, 36)
@@ -63,17 +67,22 @@ public enum ModelFileWriter {
             putInt(op.top, r + 36); putInt(op.bottom, r + 40); putInt(op.left, r + 44); putInt(op.right, r + 48)
             put32(op.epsilon.bitPattern, r + 52)
             put32(op.epilogue.rawValue, r + 56)
+            if version >= 2 { putInt(op.parameters, r + 60) }
         }
         for (t, tensor) in program.tensors.enumerated() {
             let r = tensorTable + t * L.tensorRecordSize
             let name = Array(tensor.name.utf8)
             guard name.count < L.tensorNameCapacity else { throw WriteError.nameTooLong(tensor.name) }
             for (i, b) in name.enumerated() { bytes[r + i] = b }
-            put32(L.DType.float32.rawValue, r + 64)
+            put32(tensor.type.rawValue, r + 64)
             putInt(tensor.dims.count, r + 68)
             for (d, n) in tensor.dims.enumerated() { putInt(n, r + 72 + 4 * d) }
             put64(offsets[t], r + 88)
-            for (i, v) in tensor.values.enumerated() { put32(v.bitPattern, offsets[t] + 4 * i) }
+            switch tensor.type {
+            case .float32: for (i, v) in tensor.values.enumerated() { put32(v.bitPattern, offsets[t] + 4 * i) }
+            case .int32: for (i, v) in tensor.integers.enumerated() { put32(UInt32(bitPattern: v), offsets[t] + 4 * i) }
+            case .int8, .uint8: for (i, v) in tensor.integers.enumerated() { bytes[offsets[t] + i] = UInt8(truncatingIfNeeded: v) }
+            }
         }
         let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(fileSize - 4)])) }
         put32(crc, fileSize - 4)

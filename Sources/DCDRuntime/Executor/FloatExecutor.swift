@@ -11,6 +11,9 @@ public final class FloatExecutor {
     private let lastUse: [Int]
 
     public init(program: ModelProgram) throws(RuntimeError) {
+        guard program.precision == .float32 else {
+            throw RuntimeError(.invalidProgram, "the float executor runs float32 programs; this one is \(program.precision)")
+        }
         try program.validate()
         self.program = program
         var packed: [PackedConvWeights?] = []
@@ -61,7 +64,10 @@ public final class FloatExecutor {
     /// CHW), output values (y + 1) / 2 * 255, not rounded or clamped. Sides are reflect-padded
     /// (bottom, right) to a multiple of `sizeMultiple` and the output is cropped back. The
     /// program's own encodings (folded or not) are handled here.
-    public func derain(pixels image: FloatTensor, parallel: ParallelRunner = .serial) throws(RuntimeError) -> FloatTensor {
+    /// `observe` sees every op's output (op index, value) on the padded frame, for calibration and
+    /// per-layer comparisons.
+    public func derain(pixels image: FloatTensor, parallel: ParallelRunner = .serial,
+                       observe: (Int, FloatTensor) -> Void = { _, _ in }) throws(RuntimeError) -> FloatTensor {
         guard image.channels == 3 else {
             throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)")
         }
@@ -75,7 +81,7 @@ public final class FloatExecutor {
         if ph != image.height || pw != image.width {
             input = FloatReference.pad(input, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
         }
-        var out = try run(input, shapes: shapes, parallel: parallel)
+        var out = try run(input, shapes: shapes, parallel: parallel, observe: observe)
         if ph != image.height || pw != image.width {
             out = FloatReference.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
         }
@@ -94,12 +100,14 @@ public final class FloatExecutor {
         return try run(input, shapes: shapes, parallel: parallel)
     }
 
-    private func run(_ input: FloatTensor, shapes: [FeatureShape], parallel: ParallelRunner) throws(RuntimeError) -> FloatTensor {
+    private func run(_ input: FloatTensor, shapes: [FeatureShape], parallel: ParallelRunner,
+                     observe: (Int, FloatTensor) -> Void = { _, _ in }) throws(RuntimeError) -> FloatTensor {
         var values = [FloatTensor?](repeating: nil, count: program.valueCount)
         values[0] = input
         for (i, op) in program.ops.enumerated() {
             let x = values[op.input]!
             values[i + 1] = execute(op, index: i, x, values, outputShape: shapes[i + 1], parallel: parallel)
+            observe(i, values[i + 1]!)
             // Release what no later op reads.
             if lastUse[op.input] == i { values[op.input] = nil }
             if op.secondInput >= 0 && lastUse[op.secondInput] == i { values[op.secondInput] = nil }

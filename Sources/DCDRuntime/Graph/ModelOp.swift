@@ -79,6 +79,8 @@ public struct ModelOp: Sendable, Equatable {
     public var epsilon: Float = 0
     /// Convolutions only (`conv2d`, `convTranspose2d`): what follows the accumulation.
     public var epilogue: Epilogue = []
+    /// int8 programs: the op's int32 parameter tensor (layout in `Int8OpParameters`), else -1.
+    public var parameters: Int = -1
 
     public init(kind: OpKind, input: Int) {
         self.kind = kind
@@ -139,20 +141,56 @@ public struct ModelOp: Sendable, Equatable {
     }
 }
 
-/// A named float32 tensor of a program (weights, biases, fixed filters), PyTorch layout.
+/// Element types of program tensors. Raw values are the file encoding.
+public enum TensorType: UInt32, Sendable, Equatable {
+    case float32 = 1
+    /// Quantized weights and fixed filter taps.
+    case int8 = 2
+    /// Biases in accumulator units, fixed-point multipliers, per-op integer parameters.
+    case int32 = 3
+    /// Lookup tables producing bytes.
+    case uint8 = 4
+
+    public var byteSize: Int { self == .float32 || self == .int32 ? 4 : 1 }
+}
+
+/// A named tensor of a program (weights, biases, fixed filters, integer parameters), PyTorch
+/// layout. Float tensors keep their values in `values`; integer ones in `integers` (int8 and
+/// uint8 widened to Int32 in memory, stored at their own width in the file).
 public struct ModelTensor: Sendable, Equatable {
     public var name: String
     /// 1 to 4 dimensions.
     public var dims: [Int]
+    public var type: TensorType
     public var values: [Float]
+    public var integers: [Int32]
 
     public init(name: String, dims: [Int], values: [Float]) {
         self.name = name
         self.dims = dims
+        self.type = .float32
         self.values = values
+        self.integers = []
+    }
+
+    public init(name: String, dims: [Int], type: TensorType, integers: [Int32]) {
+        precondition(type != .float32, "integer tensor with a float type")
+        self.name = name
+        self.dims = dims
+        self.type = type
+        self.values = []
+        self.integers = integers
     }
 
     public var elementCount: Int { dims.reduce(1, *) }
+}
+
+/// Numeric precision of a whole program.
+public enum Precision: UInt32, Sendable, Equatable {
+    /// float32 weights and activations (format version 1 and later).
+    case float32 = 0
+    /// int8 weights, uint8 activations, integer-only arithmetic (format version 2).
+    case int8 = 1
 }
 
 /// What the generator is, as the importer inferred it (recorded in the model file for reports).
@@ -198,14 +236,16 @@ public struct ModelProgram: Sendable, Equatable {
     public var ops: [ModelOp]
     public var tensors: [ModelTensor]
     public var encoding: PixelEncoding
+    public var precision: Precision
 
     public init(architecture: GeneratorArchitecture, sizeMultiple: Int, ops: [ModelOp], tensors: [ModelTensor],
-                encoding: PixelEncoding = []) {
+                encoding: PixelEncoding = [], precision: Precision = .float32) {
         self.architecture = architecture
         self.sizeMultiple = sizeMultiple
         self.ops = ops
         self.tensors = tensors
         self.encoding = encoding
+        self.precision = precision
     }
 
     /// Number of SSA values: the input plus one per op.

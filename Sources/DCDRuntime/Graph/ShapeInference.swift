@@ -39,6 +39,11 @@ extension ModelProgram {
                     throw RuntimeError(.invalidProgram, "\(where_): bias '\(tensors[op.bias].name)' has \(dims[0]) values for \(count) channels")
                 }
             }
+            if op.parameters != -1 {
+                guard precision == .int8, op.parameters >= 0, op.parameters < tensors.count, tensors[op.parameters].type == .int32 else {
+                    throw RuntimeError(.invalidProgram, "\(where_): parameter tensor \(op.parameters) is not an int32 tensor of an int8 program")
+                }
+            }
             let cin = try value(op.input)
             var cout = cin
             switch op.kind {

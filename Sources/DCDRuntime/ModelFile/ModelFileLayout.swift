@@ -2,8 +2,11 @@
 /// writer. The format is specified in `ModelFile/FORMAT.md`; every number below appears there.
 public enum ModelFileLayout {
     public static let magic: [UInt8] = Array("DCDMODEL".utf8)
-    /// Bumped whenever the meaning of any byte changes. A reader accepts exactly its version.
-    public static let formatVersion: UInt32 = 1
+    /// Bumped whenever the meaning of any byte changes. Version 1: float32 programs. Version 2
+    /// adds int8 programs (integer tensor types, per-op parameter tensors). This reader accepts
+    /// 1 and 2; the writer writes the lowest version that can hold the program.
+    public static let formatVersion: UInt32 = 2
+    public static let oldestReadableVersion: UInt32 = 1
     public static let headerSize = 128
     public static let opRecordSize = 64
     public static let tensorRecordSize = 96
@@ -13,8 +16,6 @@ public enum ModelFileLayout {
     public static let dataAlignment = 64
     public static let checksumSize = 4
 
-    public enum Precision: UInt32 { case float32 = 0 }
-    public enum DType: UInt32 { case float32 = 1 }
 
     public static let flagNoAntialias: UInt32 = 1
     public static let flagNoAntialiasUp: UInt32 = 2

@@ -20,8 +20,8 @@ public enum ModelFileReader {
             throw fail("not a dcd model file (bad magic)")
         }
         let version = u32(L.versionOffset)
-        guard version == L.formatVersion else {
-            throw fail("model file format version \(version); this runtime reads version \(L.formatVersion): recompile the checkpoint with this dcd-compile")
+        guard version >= L.oldestReadableVersion && version <= L.formatVersion else {
+            throw fail("model file format version \(version); this runtime reads versions \(L.oldestReadableVersion) to \(L.formatVersion): recompile the checkpoint with this dcd-compile")
         }
         guard u32(L.headerSizeOffset) == UInt32(L.headerSize) else { throw fail("header size field is \(u32(L.headerSizeOffset)), expected \(L.headerSize)") }
         let declaredSize = u64(L.fileSizeOffset)
@@ -38,8 +38,8 @@ public enum ModelFileReader {
         guard encoding.rawValue & ~(PixelEncoding.inputPixels.rawValue | PixelEncoding.outputPixels.rawValue) == 0 else {
             throw fail("unknown pixel encoding flags \(hex(encoding.rawValue))")
         }
-        guard u32(L.precisionOffset) == L.Precision.float32.rawValue else {
-            throw fail("precision \(u32(L.precisionOffset)) is not one this runtime runs (0 = float32)")
+        guard let precision = Precision(rawValue: u32(L.precisionOffset)), version >= 2 || precision == .float32 else {
+            throw fail("precision \(u32(L.precisionOffset)) is not one a version \(version) file can hold (0 = float32, 1 = int8 from version 2)")
         }
         let sizeMultiple = Int(u32(L.sizeMultipleOffset))
         guard sizeMultiple >= 1 && sizeMultiple <= 64 else { throw fail("size multiple \(sizeMultiple) out of range 1...64") }
@@ -79,7 +79,9 @@ public enum ModelFileReader {
             }
             guard ended, !nameBytes.isEmpty else { throw fail("tensor \(t): name is empty or not terminated") }
             let name = String(decoding: nameBytes, as: UTF8.self)
-            guard u32(r + 64) == L.DType.float32.rawValue else { throw fail("tensor '\(name)': dtype \(u32(r + 64)) is not float32 (1)") }
+            guard let type = TensorType(rawValue: u32(r + 64)), version >= 2 || type == .float32 else {
+                throw fail("tensor '\(name)': dtype \(u32(r + 64)) is not one a version \(version) file can hold")
+            }
             let rank = Int(u32(r + 68))
             guard rank >= 1 && rank <= 4 else { throw fail("tensor '\(name)': rank \(rank) is not 1...4") }
             var dims: [Int] = []
@@ -97,13 +99,27 @@ public enum ModelFileReader {
             }
             let offset = u64(r + 88)
             guard offset <= UInt64(dataEnd), Int(offset) >= previousEnd, Int(offset) % L.dataAlignment == 0,
-                  Int(offset) + count * 4 <= dataEnd else {
-                throw fail("tensor '\(name)': data offset \(offset) (\(count * 4) bytes) is misaligned, overlapping or past the data section")
+                  Int(offset) + count * type.byteSize <= dataEnd else {
+                throw fail("tensor '\(name)': data offset \(offset) (\(count * type.byteSize) bytes) is misaligned, overlapping or past the data section")
             }
-            var values = [Float](repeating: 0, count: count)
-            for i in 0..<count { values[i] = Float(bitPattern: u32(Int(offset) + 4 * i)) }
-            previousEnd = Int(offset) + count * 4
-            tensors.append(ModelTensor(name: name, dims: dims, values: values))
+            let o = Int(offset)
+            switch type {
+            case .float32:
+                var values = [Float](repeating: 0, count: count)
+                for i in 0..<count { values[i] = Float(bitPattern: u32(o + 4 * i)) }
+                tensors.append(ModelTensor(name: name, dims: dims, values: values))
+            case .int32, .int8, .uint8:
+                var values = [Int32](repeating: 0, count: count)
+                for i in 0..<count {
+                    switch type {
+                    case .int32: values[i] = Int32(bitPattern: u32(o + 4 * i))
+                    case .int8: values[i] = Int32(Int8(bitPattern: bytes[o + i]))
+                    default: values[i] = Int32(bytes[o + i])
+                    }
+                }
+                tensors.append(ModelTensor(name: name, dims: dims, type: type, integers: values))
+            }
+            previousEnd = o + count * type.byteSize
         }
 
         var ops: [ModelOp] = []
@@ -123,11 +139,16 @@ public enum ModelFileReader {
             op.epsilon = Float(bitPattern: u32(r + 52))
             op.epilogue = Epilogue(rawValue: u32(r + 56))
             guard op.epilogue.isSubset(of: .all) else { throw fail("op \(i): unknown epilogue flags \(hex(op.epilogue.rawValue))") }
-            guard u32(r + 60) == 0 else { throw fail("op \(i): reserved field is not zero") }
+            if version >= 2 {
+                op.parameters = i32(r + 60)
+                guard op.parameters >= -1 && op.parameters < tensorCount else { throw fail("op \(i): parameter tensor \(op.parameters) does not exist") }
+            } else {
+                guard u32(r + 60) == 0 else { throw fail("op \(i): reserved field is not zero") }
+            }
             guard op == canonical(op) else { throw fail("op \(i) (\(kind)): sets fields that a \(kind) op does not use") }
             ops.append(op)
         }
-        let program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding)
+        let program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding, precision: precision)
         do throws(RuntimeError) {
             try program.validate()
         } catch {
@@ -139,6 +160,7 @@ public enum ModelFileReader {
     /// The op with every field its kind does not use reset, so that a reader can insist on it.
     public static func canonical(_ op: ModelOp) -> ModelOp {
         var c = ModelOp(kind: op.kind, input: op.input)
+        c.parameters = op.parameters
         switch op.kind {
         case .pad:
             c.padMode = op.padMode

@@ -25,6 +25,15 @@ public enum ElementaryFunctions {
         return sum * Double(sign: .plus, exponent: Int(k), significand: 1)
     }
 
+    /// tanh in double precision (for tables built at compile time).
+    public static func tanhDouble(_ x: Double) -> Double {
+        let a = x.magnitude
+        if a > 20 { return x < 0 ? -1 : 1 }
+        let t = exp(-2 * a)
+        let y = (1 - t) / (1 + t)
+        return x < 0 ? -y : y
+    }
+
     /// tanh(x) = sign(x) (1 - e^{-2|x|}) / (1 + e^{-2|x|}); saturates to +-1 for |x| > 20
     /// (1 - tanh(20) < 1e-17).
     @inlinable

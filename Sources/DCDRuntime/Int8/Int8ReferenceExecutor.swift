@@ -1,0 +1,326 @@
+/// The int8 reference executor: plain scalar Swift, integer arithmetic only, written to be
+/// obviously correct. It defines the int8 model's output bit for bit; optimized kernels must
+/// match it exactly.
+///
+/// Accumulators: acc = sum w * (q - zIn) over Cin * K * K terms with |w| <= 127 and
+/// |q - zIn| <= 255, so |acc| <= K^2 Cin * 32385. The quantizer refuses layers where that bound
+/// (plus the bias) reaches 2^31; the largest layer of the reference generator (ngf=64: the
+/// 7x7 output convolution, 64 * 49 = 3136 terms) bounds |acc| by 101,559,360 < 2^27.
+public final class Int8ReferenceExecutor {
+    public let program: ModelProgram
+
+    public init(program: ModelProgram) throws(RuntimeError) {
+        guard program.precision == .int8 else {
+            throw RuntimeError(.invalidProgram, "the int8 executor runs int8 programs; this one is float32")
+        }
+        guard program.encoding == [.inputPixels, .outputPixels] else {
+            throw RuntimeError(.invalidProgram, "an int8 program must read and write pixels")
+        }
+        try program.validate()
+        let channels = try program.channelCounts()
+        for (i, op) in program.ops.enumerated() {
+            let count = op.parameters >= 0 ? program.tensors[op.parameters].elementCount : 0
+            func need(_ n: Int) throws(RuntimeError) {
+                guard count == n else {
+                    throw RuntimeError(.invalidProgram, "op \(i) (\(op.kind)): \(count) integer parameters, expected \(n)")
+                }
+            }
+            switch op.kind {
+            case .conv2d, .convTranspose2d:
+                let w = program.tensors[op.weight]
+                guard w.type == .int8, op.bias == -1 || program.tensors[op.bias].type == .int32 else {
+                    throw RuntimeError(.invalidProgram, "op \(i): int8 convolutions take int8 weights and int32 biases")
+                }
+                // The accumulator bound the kernels rely on: |sum w (q - z)| <= terms * 127 * 255.
+                let terms = (op.kind == .conv2d ? w.dims[1] : w.dims[0]) * w.dims[2] * w.dims[3]
+                let maxBias = op.bias >= 0 ? program.tensors[op.bias].integers.reduce(0) { max($0, Int64($1).magnitude) } : 0
+                guard w.integers.allSatisfy({ $0 >= -127 && $0 <= 127 }), UInt64(terms) * 127 * 255 + maxBias < UInt64(Int32.max) else {
+                    throw RuntimeError(.invalidProgram, "op \(i): weights outside -127...127 or \(terms) terms could overflow the int32 accumulator")
+                }
+                let c = channels[i + 1]
+                guard count > Int8OpParameters.tableLength else {
+                    throw RuntimeError(.invalidProgram, "op \(i) (\(op.kind)): \(count) integer parameters, too few")
+                }
+                let p = program.tensors[op.parameters].integers
+                if p[Int8OpParameters.mode] == 1 {
+                    try need(Int8OpParameters.instanceNormCount(channels: c))
+                } else {
+                    let table = Int(p[Int8OpParameters.tableLength])
+                    try need(Int8OpParameters.requantizationCount(channels: c, table: max(0, table)))
+                    guard table == 0 || (p[Int8OpParameters.low] >= 0 && Int(p[Int8OpParameters.high]) < table) else {
+                        throw RuntimeError(.invalidProgram, "op \(i): table indices out of range")
+                    }
+                }
+            case .depthwiseConv2d, .depthwiseConvTranspose2d:
+                guard program.tensors[op.weight].type == .int8 else { throw RuntimeError(.invalidProgram, "op \(i): int8 filter taps expected") }
+                try need(1)
+            case .pad:
+                if op.padMode == .zero { try need(1) }
+            case .crop:
+                break
+            case .instanceNorm, .relu, .add, .tanh:
+                throw RuntimeError(.invalidProgram, "op \(i): \(op.kind) is not an int8 op (it must be fused into a convolution)")
+            }
+        }
+        self.program = program
+    }
+
+    /// Derains 8-bit pixels (3 channels, CHW) of any accepted size: reflect-pad to the size
+    /// multiple, run, crop back.
+    public func derain(pixels image: ByteTensor, observe: (Int, ByteTensor) -> Void = { _, _ in }) throws(RuntimeError) -> ByteTensor {
+        guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
+        let m = program.sizeMultiple
+        let ph = (image.height + m - 1) / m * m, pw = (image.width + m - 1) / m * m
+        guard ph - image.height < image.height, pw - image.width < image.width else {
+            throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(m) by reflection")
+        }
+        let shapes = try program.inferShapes(height: ph, width: pw)
+        var input = image
+        if ph != image.height || pw != image.width {
+            input = Self.pad(image, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width, zero: 0)
+        }
+        var values = [ByteTensor?](repeating: nil, count: program.valueCount)
+        values[0] = input
+        for (i, op) in program.ops.enumerated() {
+            let out = execute(op, values, shapes[i + 1])
+            observe(i, out)
+            values[i + 1] = out
+        }
+        var out = values[program.ops.count]!
+        if ph != image.height || pw != image.width {
+            out = Self.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
+        }
+        return out
+    }
+
+    private func parameters(_ op: ModelOp) -> [Int32] { op.parameters >= 0 ? program.tensors[op.parameters].integers : [] }
+
+    private func execute(_ op: ModelOp, _ values: [ByteTensor?], _ shape: FeatureShape) -> ByteTensor {
+        let x = values[op.input]!
+        let p = parameters(op)
+        switch op.kind {
+        case .pad:
+            return Self.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right, zero: op.padMode == .zero ? UInt8(p[0]) : 0)
+        case .crop:
+            return Self.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
+        case .depthwiseConv2d, .depthwiseConvTranspose2d:
+            return blur(op, x, shift: Int(p[0]), shape)
+        case .conv2d, .convTranspose2d:
+            let acc = accumulate(op, x, zIn: p[Int8OpParameters.zIn], shape)
+            if p[Int8OpParameters.mode] == 1 {
+                return instanceNorm(op, acc, p, residual: op.epilogue.contains(.residual) ? values[op.secondInput]! : nil, shape)
+            }
+            return requantize(op, acc, p, shape)
+        case .instanceNorm, .relu, .add, .tanh:
+            fatalError("unfused op in a validated int8 program")
+        }
+    }
+
+    static func pad(_ x: ByteTensor, mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int, zero: UInt8) -> ByteTensor {
+        let h = x.height + top + bottom, w = x.width + left + right
+        var y = ByteTensor(channels: x.channels, height: h, width: w, repeating: zero)
+        for c in 0..<x.channels {
+            for oy in 0..<h {
+                guard let sy = FloatReference.sourceIndex(oy - top, x.height, mode) else { continue }
+                for ox in 0..<w {
+                    guard let sx = FloatReference.sourceIndex(ox - left, x.width, mode) else { continue }
+                    y[c, oy, ox] = x[c, sy, sx]
+                }
+            }
+        }
+        return y
+    }
+
+    static func crop(_ x: ByteTensor, top: Int, bottom: Int, left: Int, right: Int) -> ByteTensor {
+        var y = ByteTensor(channels: x.channels, height: x.height - top - bottom, width: x.width - left - right)
+        for c in 0..<y.channels {
+            for oy in 0..<y.height { for ox in 0..<y.width { y[c, oy, ox] = x[c, oy + top, ox + left] } }
+        }
+        return y
+    }
+
+    /// int32 accumulators (CHW) of sum w * (q - zIn); padding outside the input contributes 0
+    /// in zero mode (it stands for real 0, i.e. q = zIn) and copies in reflect/replicate mode.
+    private func accumulate(_ op: ModelOp, _ x: ByteTensor, zIn: Int32, _ shape: FeatureShape) -> [Int32] {
+        let w = program.tensors[op.weight]
+        let k = w.dims[2]
+        var acc = [Int32](repeating: 0, count: shape.channels * shape.height * shape.width)
+        if op.kind == .conv2d {
+            // Pad first (zero mode pads with zIn, i.e. real 0), then centre: c = q - zIn.
+            let padded = op.padding == 0 ? x
+                : Self.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding, zero: UInt8(zIn))
+            let centred = padded.storage.map { Int32($0) - zIn }
+            let cin = w.dims[1], inPlane = padded.height * padded.width, outPlane = shape.height * shape.width
+            // Wrapping arithmetic is exact here: `init` checked that no accumulator can leave
+            // Int32 (terms * 255 * 127 + |bias| < 2^31). Indices stay inside both buffers by
+            // shape inference (oy * stride + ky < padded height, ox * stride + kx < padded width).
+            centred.withUnsafeBufferPointer { c in
+                acc.withUnsafeMutableBufferPointer { a in
+                    for co in 0..<shape.channels {
+                        for oy in 0..<shape.height {
+                            // One output row stays in cache while every tap adds into it.
+                            let target = co * outPlane + oy * shape.width
+                            for ci in 0..<cin {
+                                for ky in 0..<k {
+                                    for kx in 0..<k {
+                                        let weight = w.integers[((co * cin + ci) * k + ky) * k + kx]
+                                        let source = ci * inPlane + (oy * op.stride + ky) * padded.width + kx
+                                        if op.stride == 1 {
+                                            for ox in 0..<shape.width { a[target + ox] = a[target + ox] &+ weight &* c[source + ox] }
+                                        } else {
+                                            for ox in 0..<shape.width { a[target + ox] = a[target + ox] &+ weight &* c[source + ox * op.stride] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            // Transposed: weight (Cin, Cout, K, K); each input pixel scatters into the output.
+            let cout = w.dims[1]
+            for ci in 0..<x.channels {
+                for iy in 0..<x.height {
+                    for ix in 0..<x.width {
+                        let v = Int32(x[ci, iy, ix]) - zIn
+                        for co in 0..<cout {
+                            for ky in 0..<k {
+                                let oy = iy * op.stride - op.padding + ky
+                                if oy < 0 || oy >= shape.height { continue }
+                                for kx in 0..<k {
+                                    let ox = ix * op.stride - op.padding + kx
+                                    if ox < 0 || ox >= shape.width { continue }
+                                    acc[(co * shape.height + oy) * shape.width + ox] += w.integers[((ci * cout + co) * k + ky) * k + kx] * v
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return acc
+    }
+
+    /// Mode 0: per-channel requantization with bias, clamp, optional table (tanh to bytes).
+    private func requantize(_ op: ModelOp, _ acc: [Int32], _ p: [Int32], _ shape: FeatureShape) -> ByteTensor {
+        typealias P = Int8OpParameters
+        let c = shape.channels, plane = shape.height * shape.width
+        let tableLength = Int(p[P.tableLength])
+        let bias = op.bias >= 0 ? program.tensors[op.bias].integers : [Int32](repeating: 0, count: c)
+        var out = ByteTensor(channels: c, height: shape.height, width: shape.width)
+        for ch in 0..<c {
+            let m = Int64(p[P.requantizationStart + ch]), sh = Int(p[P.requantizationStart + c + ch])
+            for i in 0..<plane {
+                let v = Int64(p[P.zOut]) + FixedPoint.multiply(Int64(acc[ch * plane + i]) + Int64(bias[ch]), m, shift: sh)
+                let q = Int(min(max(v, Int64(p[P.low])), Int64(p[P.high])))
+                out.storage[ch * plane + i] = tableLength > 0 ? UInt8(p[P.requantizationStart + 2 * c + q]) : UInt8(q)
+            }
+        }
+        return out
+    }
+
+    /// Mode 1: InstanceNorm over each output plane in the integer domain, then the residual and
+    /// the clamp (ReLU is low = zOut).
+    ///
+    /// Per channel, N = H * W accumulators a_i:
+    ///   mean = round(sum a_i / N);  d_i = a_i - mean  (|d_i| < 2^28)
+    ///   r chosen so sum (round(d_i / 2^r))^2 < 2^46 (each term < 2^(2(b - r)), N < 2^nb)
+    ///   V = sum(...)^2 * 2^16 / N + eps_c * 2^16 / 2^2r   (variance / 2^2r, 16 fraction bits)
+    ///   sigma = isqrt(V * 2^2t) with t making V * 2^2t < 2^62: sigma ~ std * 2^(8 + t - r)
+    ///   M = P * 2^31 / sigma; out = zOut + round(d_i * M / 2^(31 + pk + r - 8 - t))
+    ///     = zOut + round(d_i / (s_out * std)), since P / 2^pk = 1 / s_out.
+    /// Every intermediate fits in Int64: d_i * M < 2^28 * 2^32.
+    private func instanceNorm(_ op: ModelOp, _ acc: [Int32], _ p: [Int32], residual: ByteTensor?, _ shape: FeatureShape) -> ByteTensor {
+        typealias P = Int8OpParameters
+        let c = shape.channels, n = shape.height * shape.width
+        var out = ByteTensor(channels: c, height: shape.height, width: shape.width)
+        let zOut = Int64(p[P.zOut]), low = Int64(p[P.low]), high = Int64(p[P.high])
+        let bigP = Int64(p[P.normP]), pk = Int(p[P.normPk])
+        let zRes = Int64(p[P.residualZero]), mRes = Int64(p[P.residualMultiplier]), shRes = Int(p[P.residualShift])
+        let nbits = FixedPoint.bitWidth(UInt64(n))
+        for ch in 0..<c {
+            let plane = acc[(ch * n)..<((ch + 1) * n)]
+            var s1: Int64 = 0
+            for a in plane { s1 += Int64(a) }
+            let mean = s1 >= 0 ? (s1 + Int64(n / 2)) / Int64(n) : -((-s1 + Int64(n / 2)) / Int64(n))
+            var maxDev: Int64 = 0
+            for a in plane { maxDev = max(maxDev, abs(Int64(a) - mean)) }
+            let r = max(0, FixedPoint.bitWidth(UInt64(maxDev)) - (46 - nbits) / 2)
+            var s2: Int64 = 0
+            for a in plane {
+                let d = Int64(a) - mean
+                let q = r == 0 ? d : (d + (Int64(1) << (r - 1))) >> r
+                s2 += q * q
+            }
+            let epsilon = Int64(p[P.epsilonStart + 2 * ch]) << 32 | Int64(UInt32(bitPattern: p[P.epsilonStart + 2 * ch + 1]))
+            var v = (s2 << 16) / Int64(n) + (2 * r < 63 ? epsilon >> (2 * r) : 0)
+            if v <= 0 { v = 1 }
+            let t = (62 - FixedPoint.bitWidth(UInt64(v))) / 2
+            let sigma = Int64(FixedPoint.squareRoot(UInt64(v) << (2 * t)))
+            let m = (bigP << 31) / sigma
+            let sh = 31 + pk + r - 8 - t
+            for i in 0..<n {
+                let d = Int64(plane[plane.startIndex + i]) - mean
+                var y: Int64
+                if sh >= 1 && sh <= 62 {
+                    y = FixedPoint.multiply(d, m, shift: sh)
+                } else if sh > 62 {
+                    y = 0  // gain below 2^-31: no output change
+                } else {
+                    y = d > 0 ? high : (d < 0 ? -high : 0)  // gain above 1: saturate
+                }
+                var value = zOut + y
+                if let residual {
+                    value += FixedPoint.multiply(Int64(residual.storage[ch * n + i]) - zRes, mRes, shift: shRes)
+                }
+                out.storage[ch * n + i] = UInt8(min(max(value, low), high))
+            }
+        }
+        return out
+    }
+
+    /// Fixed binomial filters: taps (int8 weights) sum to 2^shift, so the result is a weighted mean
+    /// with the input's scale and zero point. Padding (reflect) is the op's own.
+    private func blur(_ op: ModelOp, _ x: ByteTensor, shift: Int, _ shape: FeatureShape) -> ByteTensor {
+        let w = program.tensors[op.weight], k = w.dims[2]
+        var sums = [Int32](repeating: 0, count: shape.channels * shape.height * shape.width)
+        if op.kind == .depthwiseConv2d {
+            for ch in 0..<shape.channels {
+                for oy in 0..<shape.height {
+                    for ox in 0..<shape.width {
+                        var s: Int32 = 0
+                        for ky in 0..<k {
+                            guard let sy = FloatReference.sourceIndex(oy * op.stride + ky - op.padding, x.height, op.padMode) else { continue }
+                            for kx in 0..<k {
+                                guard let sx = FloatReference.sourceIndex(ox * op.stride + kx - op.padding, x.width, op.padMode) else { continue }
+                                s += w.integers[(ch * k + ky) * k + kx] * Int32(x[ch, sy, sx])
+                            }
+                        }
+                        sums[(ch * shape.height + oy) * shape.width + ox] = s
+                    }
+                }
+            }
+        } else {
+            for ch in 0..<shape.channels {
+                for iy in 0..<x.height {
+                    for ix in 0..<x.width {
+                        let v = Int32(x[ch, iy, ix])
+                        for ky in 0..<k {
+                            let oy = iy * op.stride - op.padding + ky
+                            if oy < 0 || oy >= shape.height { continue }
+                            for kx in 0..<k {
+                                let ox = ix * op.stride - op.padding + kx
+                                if ox < 0 || ox >= shape.width { continue }
+                                sums[(ch * shape.height + oy) * shape.width + ox] += w.integers[(ch * k + ky) * k + kx] * v
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let half: Int32 = shift > 0 ? 1 << (shift - 1) : 0
+        return ByteTensor(channels: shape.channels, height: shape.height, width: shape.width,
+                          storage: sums.map { UInt8(min(max(($0 + half) >> Int32(shift), 0), 255)) })
+    }
+}
