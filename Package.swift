@@ -39,7 +39,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "DCDTestSupport", dependencies: ["DCDPlatform"], path: "Tests/DCDTestSupport"),
+        .target(name: "DCDTestSupport", dependencies: ["DCDPlatform", "DCDImage", "DCDRuntime"], path: "Tests/DCDTestSupport"),
         .testTarget(name: "DCDRuntimeTests", dependencies: ["DCDRuntime", "DCDTestSupport"]),
         .testTarget(name: "DCDCompilerTests", dependencies: ["DCDCompiler", "DCDRuntime", "DCDTestSupport"]),
         .testTarget(name: "DCDImageTests", dependencies: ["DCDImage", "DCDTestSupport"]),

@@ -110,8 +110,10 @@ struct DCDCompile: ParsableCommand {
         }
         if !json { for note in compiled.stateDict.notes { print("note: \(note)") } }
         let macs = (try? program.multiplyAccumulates(height: 256, width: 256)) ?? 0
+        let plan = try? MemoryPlan.plan(program, height: 480, width: 640)
         summary = [("precision", precision.rawValue), ("model_bytes", String(file.count)),
-                   ("macs_256x256", String(macs)), ("architecture", "\(compiled.architecture)")] + summary
+                   ("macs_256x256", String(macs)), ("planned_peak_bytes_640x480", String(plan?.peakBytes ?? 0)),
+                   ("architecture", "\(compiled.architecture)")] + summary
         if json {
             print("{" + summary.map { "\"\($0.0)\": " + (Double($0.1) != nil ? $0.1 : "\"\($0.1)\"") }.joined(separator: ", ") + "}")
         } else {

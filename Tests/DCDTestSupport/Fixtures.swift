@@ -88,3 +88,13 @@ public struct SeededRandom: RandomNumberGenerator {
     /// Uniform in [-1, 1).
     public mutating func symmetric() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
 }
+
+import DCDImage
+import DCDRuntime
+
+extension Fixtures {
+    /// PNG fixtures as pixel-unit tensors.
+    public static func pixelImages(_ names: [String]) throws -> [FloatTensor] {
+        try names.map { try PNGCodec.decode(try bytes($0)).pixelTensor() }
+    }
+}

@@ -9,7 +9,7 @@ import DCDTestSupport
 struct CommandLineTests {
     static func compileFixture(_ name: String = "aa_ngf8_b2.pth", in dir: String) -> String {
         let model = dir + "/m.dcdm"
-        let r = TestProcess.run("dcd-compile", [Fixtures.path(name), "-o", model])
+        let r = TestProcess.run("dcd-compile", [Fixtures.path(name), "-o", model, "--precision", "float"])
         #expect(r.status == 0, "\(r.stderr)")
         return model
     }
@@ -26,6 +26,30 @@ struct CommandLineTests {
         #expect(array.shape == [23, 19, 3])
         // The temporary files of the atomic writes are gone.
         #expect(try Files.contents(of: dir).sorted() == ["m.dcdm", "out.npy", "out.png"])
+    }
+
+    /// The default precision: int8, calibrated on a folder of photos, with a JSON report, then
+    /// run by dcd-run (the int8 reference executor) into 8-bit PNG and .npy.
+    @Test func int8CompileReportAndRun() throws {
+        let dir = TestProcess.temporaryDirectory()
+        let photos = dir + "/photos"
+        try Files.makeDirectory(photos)
+        for name in ["photo_calibration_a.png", "photo_calibration_b.png", "img_24x20.png", "photo_heldout.png"] {
+            try Files.writeAtomically(try Fixtures.bytes(name), to: photos + "/" + name)
+        }
+        let model = dir + "/m8.dcdm"
+        let c = TestProcess.run("dcd-compile", [Fixtures.path("trained_ngf8_b2.pth"), "-o", model, "--calibrate", photos, "--json"])
+        #expect(c.status == 0, "\(c.stderr)")
+        for key in ["\"precision\": \"int8\"", "\"held_out_psnr_db\": ", "\"planned_peak_bytes_640x480\": ", "\"sqnr_db.model.1.weight\": "] {
+            #expect(c.stdout.contains(key), "missing \(key) in \(c.stdout)")
+        }
+        let r = TestProcess.run("dcd-run", ["-m", model, Fixtures.path("img_19x23.png"), "-o", dir + "/out.png"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try PNGCodec.decode(try Files.read(dir + "/out.png"))
+        #expect(out.width == 19 && out.height == 23 && out.bitDepth == 8)
+        // Without a folder: synthetic calibration and a warning on stderr.
+        let s = TestProcess.run("dcd-compile", [Fixtures.path("aa_ngf8_b2.pth"), "-o", dir + "/s.dcdm"])
+        #expect(s.status == 0 && s.stderr.contains("warning: no --calibrate folder"), "\(s.stderr)")
     }
 
     @Test func inspectDescribesTheCheckpoint() {
@@ -64,7 +88,7 @@ struct CommandLineTests {
         for (tool, args, named) in cases {
             let r = TestProcess.run(tool, args)
             #expect(r.status != 0, "\(tool) \(args) succeeded")
-            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") }
+            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.hasPrefix("Help:") }
             #expect(lines.count == 1 && lines[0].contains(named), "\(tool) \(args):\n\(r.stderr)")
         }
         #expect(try Files.read(dir + "/existing.png") == keep)
