@@ -63,6 +63,7 @@ def main():
     ap.add_argument('--blocks', type=int, default=4)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--lr', type=float, default=5e-4)
+    ap.add_argument('--batch', type=int, default=4)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
@@ -85,11 +86,21 @@ def main():
     start = time.time()
     while time.time() - start < args.minutes * 60:
         batch = []
-        for _ in range(4):
+        for _ in range(args.batch):
             p = train[torch.randint(len(train), (1,), generator=gen).item()]
             y = torch.randint(p.shape[1] - args.crop + 1, (1,), generator=gen).item()
             x = torch.randint(p.shape[2] - args.crop + 1, (1,), generator=gen).item()
-            batch.append(p[:, y:y + args.crop, x:x + args.crop])
+            c = p[:, y:y + args.crop, x:x + args.crop]
+            # Colour augmentation (channel order, per-channel gain, flips): eleven photos are few,
+            # and InstanceNorm lets a generator memorise their palettes instead of keeping the
+            # input's colours.
+            c = c[torch.randperm(3, generator=gen)]
+            c = (c * (0.7 + 0.6 * torch.rand(3, 1, 1, generator=gen))).clamp(0, 1)
+            if torch.rand(1, generator=gen).item() < 0.5:
+                c = c.flip(2)
+            if torch.rand(1, generator=gen).item() < 0.5:
+                c = c.flip(1)
+            batch.append(c)
         clean = torch.stack(batch)
         rainy = add_rain(clean, gen)
         loss = F.l1_loss(net(rainy * 2 - 1), clean * 2 - 1)

@@ -85,7 +85,7 @@ struct DCDCompile: ParsableCommand {
             let crops = Array(Calibration.crops(of: calibration).prefix(32))
             let method = CalibrationMethod(rawValue: calibrationMethod)!
             do {
-                let stats = try Calibration.statistics(of: compiled.program, crops: crops)
+                let stats = try Calibration.statistics(of: compiled.program, crops: crops, parallel: ThreadPool.runner(threads: ThreadPool.availableCores))
                 let quantized = try Quantizer.quantize(compiled.program, statistics: stats, method: method)
                 program = quantized.program
                 if report || json {

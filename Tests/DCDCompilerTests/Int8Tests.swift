@@ -67,3 +67,40 @@ struct Int8Tests {
         #expect(try ModelFileWriter.write(compiled.program)[8] == 1)
     }
 }
+
+/// Hostile int8 model files: words of the op table and of the integer parameters changed and the
+/// checksum recomputed, so the changes reach the validation behind it. Each file must be refused
+/// at load or run to the end: never a trap.
+struct Int8HostileModelTests {
+    @Test func sealedMutationsNeverCrash() throws {
+        let compiled = try CompiledGenerator(checkpointBytes: try Fixtures.bytes("trained_ngf8_b2.pth"))
+        let crops = Calibration.crops(of: try Fixtures.pixelImages(["photo_calibration_a.png"]), perImage: 1)
+        let q = try Quantizer.quantize(compiled.program, statistics: try Calibration.statistics(of: compiled.program, crops: crops), method: .minMax)
+        let good = try ModelFileWriter.write(q.program)
+        let image = ByteTensor(channels: 3, height: 8, width: 8, repeating: 100)
+        var rng = SeededRandom(seed: 77)
+        var refused = 0, ran = 0
+        let interesting: [UInt32] = [0, 1, 2, 62, 63, 64, 255, 256, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF]
+        for _ in 0..<120 {
+            var b = good
+            for _ in 0..<Int(1 + rng.next() % 3) {
+                // A word in the op table or the data section (parameters live at its end).
+                let words = (b.count - 4) / 4
+                let region = rng.next() % 2 == 0 ? 128 / 4 + Int(rng.next() % UInt64(q.program.ops.count * 16)) : Int(rng.next() % UInt64(words))
+                let value = interesting[Int(rng.next() % UInt64(interesting.count))]
+                ModelFileTests.u32(value, into: &b, at: region * 4)
+            }
+            b = ModelFileTests.resealed(b)
+            do {
+                let program = try ModelFileTests.read(b)
+                let executor = try Int8ReferenceExecutor(program: program)
+                _ = try executor.derain(pixels: image)
+                ran += 1
+            } catch {
+                refused += 1
+            }
+        }
+        #expect(refused + ran == 120)
+        #expect(refused > 0)
+    }
+}

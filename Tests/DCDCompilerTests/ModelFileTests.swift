@@ -90,3 +90,24 @@ struct ModelFileTests {
         #expect(throws: RuntimeError.self) { _ = try Self.read([UInt8](repeating: 0, count: 4096)) }
     }
 }
+
+extension ModelFileTests {
+    /// Float model files with op-table words changed and the checksum recomputed: refused at
+    /// load or run to the end on a small image, never a trap.
+    @Test func sealedMutationsOfFloatModelsNeverCrash() throws {
+        let p = try Self.program()
+        let good = try ModelFileWriter.write(p)
+        var rng = SeededRandom(seed: 99)
+        let interesting: [UInt32] = [0, 1, 2, 3, 7, 64, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF]
+        let image = FloatTensor(channels: 3, height: 12, width: 12, repeating: 100)
+        for _ in 0..<150 {
+            var b = good
+            let word = 128 / 4 + Int(rng.next() % UInt64(p.ops.count * 16))
+            Self.u32(interesting[Int(rng.next() % UInt64(interesting.count))], into: &b, at: word * 4)
+            do {
+                let program = try Self.read(Self.resealed(b))
+                _ = try FloatExecutor(program: program).derain(pixels: image)
+            } catch {}
+        }
+    }
+}

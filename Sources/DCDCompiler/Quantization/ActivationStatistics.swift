@@ -41,13 +41,13 @@ public struct ValueStatistics {
 /// Runs the float program over calibration crops and gathers `ValueStatistics` for the input
 /// (index 0) and every op's output (index op + 1).
 public enum Calibration {
-    public static func statistics(of program: ModelProgram, crops: [FloatTensor]) throws -> [ValueStatistics] {
+    public static func statistics(of program: ModelProgram, crops: [FloatTensor], parallel: ParallelRunner = .serial) throws -> [ValueStatistics] {
         let executor = try FloatExecutor(program: program)
         var stats = [ValueStatistics](repeating: ValueStatistics(), count: program.valueCount)
         let share = ValueStatistics.sampleCapacity / max(1, crops.count)
         for crop in crops {
             stats[0].observe(crop, share: share)
-            _ = try executor.derain(pixels: crop) { i, value in stats[i + 1].observe(value, share: share) }
+            _ = try executor.derain(pixels: crop, parallel: parallel) { i, value in stats[i + 1].observe(value, share: share) }
         }
         return stats
     }

@@ -160,6 +160,11 @@ extension ModelProgram {
                     throw RuntimeError(.invalidProgram, "op \(i): residual \(shapes[op.secondInput]) does not match the output")
                 }
             }
+            // A hostile program could ask for huge feature maps; no real frame needs more than
+            // 2^16 pixels a side or 2^31 elements per value.
+            guard h <= 1 << 16, w <= 1 << 16, channels[i + 1] * h * w <= 1 << 31 else {
+                throw RuntimeError(.unsupportedInput, "op \(i) (\(op.kind)) would produce a \(channels[i + 1])x\(h)x\(w) feature map, beyond the runtime's limits")
+            }
             guard h >= 1, w >= 1 else {
                 throw RuntimeError(.unsupportedInput, "op \(i) (\(op.kind)) leaves an empty feature map; the image is too small for this network")
             }

@@ -37,25 +37,49 @@ public final class Int8ReferenceExecutor {
                 guard w.integers.allSatisfy({ $0 >= -127 && $0 <= 127 }), UInt64(terms) * 127 * 255 + maxBias < UInt64(Int32.max) else {
                     throw RuntimeError(.invalidProgram, "op \(i): weights outside -127...127 or \(terms) terms could overflow the int32 accumulator")
                 }
+                typealias P = Int8OpParameters
                 let c = channels[i + 1]
-                guard count > Int8OpParameters.tableLength else {
+                guard count > P.tableLength else {
                     throw RuntimeError(.invalidProgram, "op \(i) (\(op.kind)): \(count) integer parameters, too few")
                 }
                 let p = program.tensors[op.parameters].integers
-                if p[Int8OpParameters.mode] == 1 {
-                    try need(Int8OpParameters.instanceNormCount(channels: c))
-                } else {
-                    let table = Int(p[Int8OpParameters.tableLength])
-                    try need(Int8OpParameters.requantizationCount(channels: c, table: max(0, table)))
-                    guard table == 0 || (p[Int8OpParameters.low] >= 0 && Int(p[Int8OpParameters.high]) < table) else {
-                        throw RuntimeError(.invalidProgram, "op \(i): table indices out of range")
+                func byte(_ v: Int32) -> Bool { v >= 0 && v <= 255 }
+                guard byte(p[P.zIn]), p[P.low] >= 0, p[P.low] <= p[P.high] else {
+                    throw RuntimeError(.invalidProgram, "op \(i): zero point or clamp out of range")
+                }
+                switch p[P.mode] {
+                case 1:
+                    try need(P.instanceNormCount(channels: c))
+                    guard byte(p[P.zOut]), byte(p[P.high]), byte(p[P.residualZero]), p[P.normP] > 0,
+                          p[P.residualShift] >= 1 && p[P.residualShift] <= 62, p[P.residualMultiplier] >= 0 else {
+                        throw RuntimeError(.invalidProgram, "op \(i): InstanceNorm parameters out of range")
                     }
+                case 0:
+                    let table = Int(p[P.tableLength])
+                    guard table >= 0 && table <= 1 << 16 else { throw RuntimeError(.invalidProgram, "op \(i): table length \(table)") }
+                    try need(P.requantizationCount(channels: c, table: table))
+                    let tableValues = p[(P.requantizationStart + 2 * c)...]
+                    guard table == 0 ? byte(p[P.high]) : Int(p[P.high]) < table, tableValues.allSatisfy(byte),
+                          p[P.requantizationStart..<(P.requantizationStart + c)].allSatisfy({ $0 > 0 }),
+                          p[(P.requantizationStart + c)..<(P.requantizationStart + 2 * c)].allSatisfy({ $0 >= 1 && $0 <= 62 }) else {
+                        throw RuntimeError(.invalidProgram, "op \(i): requantization parameters or table out of range")
+                    }
+                default:
+                    throw RuntimeError(.invalidProgram, "op \(i): unknown requantization mode \(p[P.mode])")
                 }
             case .depthwiseConv2d, .depthwiseConvTranspose2d:
                 guard program.tensors[op.weight].type == .int8 else { throw RuntimeError(.invalidProgram, "op \(i): int8 filter taps expected") }
                 try need(1)
+                guard program.tensors[op.parameters].integers[0] >= 0 && program.tensors[op.parameters].integers[0] <= 16 else {
+                    throw RuntimeError(.invalidProgram, "op \(i): blur shift out of range")
+                }
             case .pad:
-                if op.padMode == .zero { try need(1) }
+                if op.padMode == .zero {
+                    try need(1)
+                    guard program.tensors[op.parameters].integers[0] >= 0 && program.tensors[op.parameters].integers[0] <= 255 else {
+                        throw RuntimeError(.invalidProgram, "op \(i): pad zero point out of range")
+                    }
+                }
             case .crop:
                 break
             case .instanceNorm, .relu, .add, .tanh:
