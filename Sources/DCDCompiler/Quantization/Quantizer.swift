@@ -5,7 +5,7 @@ public struct ActivationQuantization: Equatable, Sendable {
     public var scale: Float
     public var zeroPoint: Int
 
-    public func dequantize(_ q: UInt8) -> Float { scale * Float(Int(q) - zeroPoint) }
+    public func dequantize(_ q: Int32) -> Float { scale * Float(Int(q) - zeroPoint) }
 }
 
 /// Turns a fused float program (pixels in, pixels out) and calibration statistics into an int8

@@ -31,11 +31,12 @@ public final class Int8ReferenceExecutor {
                 guard w.type == .int8, op.bias == -1 || program.tensors[op.bias].type == .int32 else {
                     throw RuntimeError(.invalidProgram, "op \(i): int8 convolutions take int8 weights and int32 biases")
                 }
-                // The accumulator bound the kernels rely on: |sum w (q - z)| <= terms * 127 * 255.
+                // Accumulators: |sum w (q - z)| <= terms * 127 * 65535 (16-bit codes). This
+                // executor accumulates in Int64; 8-bit inputs also fit the int32 the optimized
+                // kernels use (the quantizer checks terms * 127 * 255 + |bias| < 2^31).
                 let terms = (op.kind == .conv2d ? w.dims[1] : w.dims[0]) * w.dims[2] * w.dims[3]
-                let maxBias = op.bias >= 0 ? program.tensors[op.bias].integers.reduce(0) { max($0, Int64($1).magnitude) } : 0
-                guard w.integers.allSatisfy({ $0 >= -127 && $0 <= 127 }), UInt64(terms) * 127 * 255 + maxBias < UInt64(Int32.max) else {
-                    throw RuntimeError(.invalidProgram, "op \(i): weights outside -127...127 or \(terms) terms could overflow the int32 accumulator")
+                guard w.integers.allSatisfy({ $0 >= -127 && $0 <= 127 }), terms <= 1 << 20 else {
+                    throw RuntimeError(.invalidProgram, "op \(i): weights outside -127...127 or more than 2^20 terms")
                 }
                 typealias P = Int8OpParameters
                 let c = channels[i + 1]
@@ -91,7 +92,7 @@ public final class Int8ReferenceExecutor {
 
     /// Derains 8-bit pixels (3 channels, CHW) of any accepted size: reflect-pad to the size
     /// multiple, run, crop back.
-    public func derain(pixels image: ByteTensor, observe: (Int, ByteTensor) -> Void = { _, _ in }) throws(RuntimeError) -> ByteTensor {
+    public func derain(pixels image: ByteTensor, observe: (Int, CodeTensor) -> Void = { _, _ in }) throws(RuntimeError) -> ByteTensor {
         guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
         let m = program.sizeMultiple
         let ph = (image.height + m - 1) / m * m, pw = (image.width + m - 1) / m * m
@@ -99,11 +100,15 @@ public final class Int8ReferenceExecutor {
             throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(m) by reflection")
         }
         let shapes = try program.inferShapes(height: ph, width: pw)
-        var input = image
-        if ph != image.height || pw != image.width {
-            input = Self.pad(image, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width, zero: 0)
+        // Plane sums of 16-bit codes stay inside Int64 up to 2^26 pixels per plane.
+        guard shapes.allSatisfy({ $0.height * $0.width <= 1 << 26 }) else {
+            throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) frame is beyond the int8 executor's 2^26 pixels per plane")
         }
-        var values = [ByteTensor?](repeating: nil, count: program.valueCount)
+        var input = CodeTensor(image)
+        if ph != image.height || pw != image.width {
+            input = Self.pad(input, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width, zero: 0)
+        }
+        var values = [CodeTensor?](repeating: nil, count: program.valueCount)
         values[0] = input
         for (i, op) in program.ops.enumerated() {
             let out = execute(op, values, shapes[i + 1])
@@ -114,17 +119,18 @@ public final class Int8ReferenceExecutor {
         if ph != image.height || pw != image.width {
             out = Self.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
         }
-        return out
+        // The output stage's table yields bytes (checked at load).
+        return ByteTensor(channels: out.channels, height: out.height, width: out.width, storage: out.storage.map { UInt8(clamping: $0) })
     }
 
     private func parameters(_ op: ModelOp) -> [Int32] { op.parameters >= 0 ? program.tensors[op.parameters].integers : [] }
 
-    private func execute(_ op: ModelOp, _ values: [ByteTensor?], _ shape: FeatureShape) -> ByteTensor {
+    private func execute(_ op: ModelOp, _ values: [CodeTensor?], _ shape: FeatureShape) -> CodeTensor {
         let x = values[op.input]!
         let p = parameters(op)
         switch op.kind {
         case .pad:
-            return Self.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right, zero: op.padMode == .zero ? UInt8(p[0]) : 0)
+            return Self.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right, zero: op.padMode == .zero ? p[0] : 0)
         case .crop:
             return Self.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
         case .depthwiseConv2d, .depthwiseConvTranspose2d:
@@ -140,9 +146,9 @@ public final class Int8ReferenceExecutor {
         }
     }
 
-    static func pad(_ x: ByteTensor, mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int, zero: UInt8) -> ByteTensor {
+    static func pad(_ x: CodeTensor, mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int, zero: Int32) -> CodeTensor {
         let h = x.height + top + bottom, w = x.width + left + right
-        var y = ByteTensor(channels: x.channels, height: h, width: w, repeating: zero)
+        var y = CodeTensor(channels: x.channels, height: h, width: w, repeating: zero)
         for c in 0..<x.channels {
             for oy in 0..<h {
                 guard let sy = FloatReference.sourceIndex(oy - top, x.height, mode) else { continue }
@@ -155,8 +161,8 @@ public final class Int8ReferenceExecutor {
         return y
     }
 
-    static func crop(_ x: ByteTensor, top: Int, bottom: Int, left: Int, right: Int) -> ByteTensor {
-        var y = ByteTensor(channels: x.channels, height: x.height - top - bottom, width: x.width - left - right)
+    static func crop(_ x: CodeTensor, top: Int, bottom: Int, left: Int, right: Int) -> CodeTensor {
+        var y = CodeTensor(channels: x.channels, height: x.height - top - bottom, width: x.width - left - right)
         for c in 0..<y.channels {
             for oy in 0..<y.height { for ox in 0..<y.width { y[c, oy, ox] = x[c, oy + top, ox + left] } }
         }
@@ -165,18 +171,18 @@ public final class Int8ReferenceExecutor {
 
     /// int32 accumulators (CHW) of sum w * (q - zIn); padding outside the input contributes 0
     /// in zero mode (it stands for real 0, i.e. q = zIn) and copies in reflect/replicate mode.
-    private func accumulate(_ op: ModelOp, _ x: ByteTensor, zIn: Int32, _ shape: FeatureShape) -> [Int32] {
+    private func accumulate(_ op: ModelOp, _ x: CodeTensor, zIn: Int32, _ shape: FeatureShape) -> [Int64] {
         let w = program.tensors[op.weight]
         let k = w.dims[2]
-        var acc = [Int32](repeating: 0, count: shape.channels * shape.height * shape.width)
+        var acc = [Int64](repeating: 0, count: shape.channels * shape.height * shape.width)
         if op.kind == .conv2d {
             // Pad first (zero mode pads with zIn, i.e. real 0), then centre: c = q - zIn.
             let padded = op.padding == 0 ? x
-                : Self.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding, zero: UInt8(zIn))
-            let centred = padded.storage.map { Int32($0) - zIn }
+                : Self.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding, zero: zIn)
+            let centred = padded.storage.map { Int64($0 - zIn) }
             let cin = w.dims[1], inPlane = padded.height * padded.width, outPlane = shape.height * shape.width
-            // Wrapping arithmetic is exact here: `init` checked that no accumulator can leave
-            // Int32 (terms * 255 * 127 + |bias| < 2^31). Indices stay inside both buffers by
+            // Wrapping arithmetic is exact here: |w (q - zIn)| <= 127 * 65535 and at most 2^20
+            // terms (checked at load), far inside Int64. Indices stay inside both buffers by
             // shape inference (oy * stride + ky < padded height, ox * stride + kx < padded width).
             centred.withUnsafeBufferPointer { c in
                 acc.withUnsafeMutableBufferPointer { a in
@@ -187,7 +193,7 @@ public final class Int8ReferenceExecutor {
                             for ci in 0..<cin {
                                 for ky in 0..<k {
                                     for kx in 0..<k {
-                                        let weight = w.integers[((co * cin + ci) * k + ky) * k + kx]
+                                        let weight = Int64(w.integers[((co * cin + ci) * k + ky) * k + kx])
                                         let source = ci * inPlane + (oy * op.stride + ky) * padded.width + kx
                                         if op.stride == 1 {
                                             for ox in 0..<shape.width { a[target + ox] = a[target + ox] &+ weight &* c[source + ox] }
@@ -207,7 +213,7 @@ public final class Int8ReferenceExecutor {
             for ci in 0..<x.channels {
                 for iy in 0..<x.height {
                     for ix in 0..<x.width {
-                        let v = Int32(x[ci, iy, ix]) - zIn
+                        let v = Int64(x[ci, iy, ix] - zIn)
                         for co in 0..<cout {
                             for ky in 0..<k {
                                 let oy = iy * op.stride - op.padding + ky
@@ -215,7 +221,7 @@ public final class Int8ReferenceExecutor {
                                 for kx in 0..<k {
                                     let ox = ix * op.stride - op.padding + kx
                                     if ox < 0 || ox >= shape.width { continue }
-                                    acc[(co * shape.height + oy) * shape.width + ox] += w.integers[((ci * cout + co) * k + ky) * k + kx] * v
+                                    acc[(co * shape.height + oy) * shape.width + ox] += Int64(w.integers[((ci * cout + co) * k + ky) * k + kx]) * v
                                 }
                             }
                         }
@@ -227,18 +233,18 @@ public final class Int8ReferenceExecutor {
     }
 
     /// Mode 0: per-channel requantization with bias, clamp, optional table (tanh to bytes).
-    private func requantize(_ op: ModelOp, _ acc: [Int32], _ p: [Int32], _ shape: FeatureShape) -> ByteTensor {
+    private func requantize(_ op: ModelOp, _ acc: [Int64], _ p: [Int32], _ shape: FeatureShape) -> CodeTensor {
         typealias P = Int8OpParameters
         let c = shape.channels, plane = shape.height * shape.width
         let tableLength = Int(p[P.tableLength])
         let bias = op.bias >= 0 ? program.tensors[op.bias].integers : [Int32](repeating: 0, count: c)
-        var out = ByteTensor(channels: c, height: shape.height, width: shape.width)
+        var out = CodeTensor(channels: c, height: shape.height, width: shape.width)
         for ch in 0..<c {
             let m = Int64(p[P.requantizationStart + ch]), sh = Int(p[P.requantizationStart + c + ch])
             for i in 0..<plane {
-                let v = Int64(p[P.zOut]) + FixedPoint.multiply(Int64(acc[ch * plane + i]) + Int64(bias[ch]), m, shift: sh)
+                let v = Int64(p[P.zOut]) + FixedPoint.multiply(acc[ch * plane + i] + Int64(bias[ch]), m, shift: sh)
                 let q = Int(min(max(v, Int64(p[P.low])), Int64(p[P.high])))
-                out.storage[ch * plane + i] = tableLength > 0 ? UInt8(p[P.requantizationStart + 2 * c + q]) : UInt8(q)
+                out.storage[ch * plane + i] = tableLength > 0 ? p[P.requantizationStart + 2 * c + q] : Int32(q)
             }
         }
         return out
@@ -255,10 +261,10 @@ public final class Int8ReferenceExecutor {
     ///   M = P * 2^31 / sigma; out = zOut + round(d_i * M / 2^(31 + pk + r - 8 - t))
     ///     = zOut + round(d_i / (s_out * std)), since P / 2^pk = 1 / s_out.
     /// Every intermediate fits in Int64: d_i * M < 2^28 * 2^32.
-    private func instanceNorm(_ op: ModelOp, _ acc: [Int32], _ p: [Int32], residual: ByteTensor?, _ shape: FeatureShape) -> ByteTensor {
+    private func instanceNorm(_ op: ModelOp, _ acc: [Int64], _ p: [Int32], residual: CodeTensor?, _ shape: FeatureShape) -> CodeTensor {
         typealias P = Int8OpParameters
         let c = shape.channels, n = shape.height * shape.width
-        var out = ByteTensor(channels: c, height: shape.height, width: shape.width)
+        var out = CodeTensor(channels: c, height: shape.height, width: shape.width)
         let zOut = Int64(p[P.zOut]), low = Int64(p[P.low]), high = Int64(p[P.high])
         let bigP = Int64(p[P.normP]), pk = Int(p[P.normPk])
         let zRes = Int64(p[P.residualZero]), mRes = Int64(p[P.residualMultiplier]), shRes = Int(p[P.residualShift])
@@ -271,6 +277,9 @@ public final class Int8ReferenceExecutor {
             var maxDev: Int64 = 0
             for a in plane { maxDev = max(maxDev, abs(Int64(a) - mean)) }
             let r = max(0, FixedPoint.bitWidth(UInt64(maxDev)) - (46 - nbits) / 2)
+            // Deviations wider than 28 bits (16-bit inputs) are rounded to 28 bits before the
+            // multiply, so that d * M stays below 2^60.
+            let pre = max(0, FixedPoint.bitWidth(UInt64(maxDev)) - 28)
             var s2: Int64 = 0
             for a in plane {
                 let d = Int64(a) - mean
@@ -283,9 +292,10 @@ public final class Int8ReferenceExecutor {
             let t = (62 - FixedPoint.bitWidth(UInt64(v))) / 2
             let sigma = Int64(FixedPoint.squareRoot(UInt64(v) << (2 * t)))
             let m = (bigP << 31) / sigma
-            let sh = 31 + pk + r - 8 - t
+            let sh = 31 + pk + r - 8 - t - pre
             for i in 0..<n {
-                let d = Int64(plane[plane.startIndex + i]) - mean
+                let full = Int64(plane[plane.startIndex + i]) - mean
+                let d = pre == 0 ? full : (full + (Int64(1) << (pre - 1))) >> pre
                 var y: Int64
                 if sh >= 1 && sh <= 62 {
                     y = FixedPoint.multiply(d, m, shift: sh)
@@ -298,7 +308,7 @@ public final class Int8ReferenceExecutor {
                 if let residual {
                     value += FixedPoint.multiply(Int64(residual.storage[ch * n + i]) - zRes, mRes, shift: shRes)
                 }
-                out.storage[ch * n + i] = UInt8(min(max(value, low), high))
+                out.storage[ch * n + i] = Int32(min(max(value, low), high))
             }
         }
         return out
@@ -306,19 +316,19 @@ public final class Int8ReferenceExecutor {
 
     /// Fixed binomial filters: taps (int8 weights) sum to 2^shift, so the result is a weighted mean
     /// with the input's scale and zero point. Padding (reflect) is the op's own.
-    private func blur(_ op: ModelOp, _ x: ByteTensor, shift: Int, _ shape: FeatureShape) -> ByteTensor {
+    private func blur(_ op: ModelOp, _ x: CodeTensor, shift: Int, _ shape: FeatureShape) -> CodeTensor {
         let w = program.tensors[op.weight], k = w.dims[2]
-        var sums = [Int32](repeating: 0, count: shape.channels * shape.height * shape.width)
+        var sums = [Int64](repeating: 0, count: shape.channels * shape.height * shape.width)
         if op.kind == .depthwiseConv2d {
             for ch in 0..<shape.channels {
                 for oy in 0..<shape.height {
                     for ox in 0..<shape.width {
-                        var s: Int32 = 0
+                        var s: Int64 = 0
                         for ky in 0..<k {
                             guard let sy = FloatReference.sourceIndex(oy * op.stride + ky - op.padding, x.height, op.padMode) else { continue }
                             for kx in 0..<k {
                                 guard let sx = FloatReference.sourceIndex(ox * op.stride + kx - op.padding, x.width, op.padMode) else { continue }
-                                s += w.integers[(ch * k + ky) * k + kx] * Int32(x[ch, sy, sx])
+                                s += Int64(w.integers[(ch * k + ky) * k + kx]) * Int64(x[ch, sy, sx])
                             }
                         }
                         sums[(ch * shape.height + oy) * shape.width + ox] = s
@@ -329,22 +339,24 @@ public final class Int8ReferenceExecutor {
             for ch in 0..<shape.channels {
                 for iy in 0..<x.height {
                     for ix in 0..<x.width {
-                        let v = Int32(x[ch, iy, ix])
+                        let v = Int64(x[ch, iy, ix])
                         for ky in 0..<k {
                             let oy = iy * op.stride - op.padding + ky
                             if oy < 0 || oy >= shape.height { continue }
                             for kx in 0..<k {
                                 let ox = ix * op.stride - op.padding + kx
                                 if ox < 0 || ox >= shape.width { continue }
-                                sums[(ch * shape.height + oy) * shape.width + ox] += w.integers[(ch * k + ky) * k + kx] * v
+                                sums[(ch * shape.height + oy) * shape.width + ox] += Int64(w.integers[(ch * k + ky) * k + kx]) * v
                             }
                         }
                     }
                 }
             }
         }
-        let half: Int32 = shift > 0 ? 1 << (shift - 1) : 0
-        return ByteTensor(channels: shape.channels, height: shape.height, width: shape.width,
-                          storage: sums.map { UInt8(min(max(($0 + half) >> Int32(shift), 0), 255)) })
+        // A weighted mean of codes is a code: no clamp needed, but negative taps in a hostile
+        // file are clamped to the 16-bit code range.
+        let half: Int64 = shift > 0 ? 1 << (shift - 1) : 0
+        return CodeTensor(channels: shape.channels, height: shape.height, width: shape.width,
+                          storage: sums.map { Int32(min(max(($0 + half) >> Int64(shift), 0), 65535)) })
     }
 }
