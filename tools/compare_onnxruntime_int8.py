@@ -9,7 +9,7 @@ int8 output against the float output (both rounded to 8-bit pixels).
     /tmp/torchvenv/bin/python tools/compare_onnxruntime_int8.py CHECKPOINT.pth PHOTO_DIR
 
 PHOTO_DIR holds PNGs; as dcd-compile does, every fourth (sorted by name) is held out and
-centre-cropped to 256x256, the others give 32 calibration crops of 64, 96 and 128 pixels.
+centre-cropped to 128x128, the others give 32 calibration crops of 64, 96 and 128 pixels.
 """
 import json, os, subprocess, sys, tempfile
 import numpy as np
@@ -53,7 +53,7 @@ def main():
     for i, n in enumerate(names):
         img = np.asarray(Image.open(os.path.join(photos, n)).convert('RGB'))
         if len(names) >= 2 and i % 4 == 3:
-            h, w = min(256, img.shape[0]), min(256, img.shape[1])
+            h, w = min(128, img.shape[0]), min(128, img.shape[1])
             y, x = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
             held_out.append(np.ascontiguousarray(img[y:y + h, x:x + w]))
         else:

@@ -26,8 +26,14 @@ struct DCDCompile: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output model file (default: the checkpoint's name with .dcdm).")
     var output: String?
 
-    @Option(help: "Numeric precision: int8 (default) or float.")
+    @Option(help: "Numeric precision: int8 (default), float, or mixed (int8 with chosen layers at int16 activations or float).")
     var precision: PrecisionChoice = .int8
+
+    @Option(help: "Mixed precision: keep the most sensitive layers in float until the held-out PSNR against float reaches DB.")
+    var targetPsnr: Double?
+
+    @Option(help: ArgumentHelp("Mixed precision: one layer's precision, e.g. model.12.conv_block.5=int16 (int8, int16 or float). Repeatable.", valueName: "layer=precision"))
+    var layerPrecision: [String] = []
 
     @Option(help: "Folder of PNG photos to calibrate int8 activation ranges on.")
     var calibrate: String?
@@ -51,14 +57,23 @@ struct DCDCompile: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard precision != .mixed else {
-            throw ValidationError("--precision mixed is not available yet: use int8 or float")
+        guard precision != .mixed || targetPsnr != nil || !layerPrecision.isEmpty else {
+            throw ValidationError("--precision mixed needs --target-psnr or --layer-precision")
+        }
+        guard precision == .mixed || (targetPsnr == nil && layerPrecision.isEmpty) else {
+            throw ValidationError("--target-psnr and --layer-precision apply to --precision mixed only")
+        }
+        for item in layerPrecision {
+            let parts = item.split(separator: "=")
+            guard parts.count == 2, LayerPrecision(rawValue: String(parts[1])) != nil else {
+                throw ValidationError("--layer-precision \(item): expected layer=int8|int16|float")
+            }
         }
         guard CalibrationMethod(rawValue: calibrationMethod) != nil else {
             throw ValidationError("--calibration-method \(calibrationMethod): choose minmax, percentile or mse")
         }
-        guard calibrate == nil || precision == .int8 else {
-            throw ValidationError("--calibrate applies to --precision int8 only")
+        guard calibrate == nil || precision != .float else {
+            throw ValidationError("--calibrate applies to --precision int8 and mixed only")
         }
     }
 
@@ -80,18 +95,33 @@ struct DCDCompile: ParsableCommand {
         let destination = output ?? Self.defaultOutput(for: checkpoint)
         var program = compiled.program
         var summary: [(String, String)] = []
-        if precision == .int8 {
+        if precision != .float {
             let (calibration, heldOut) = try calibrationImages()
             let crops = Array(Calibration.crops(of: calibration).prefix(32))
             let method = CalibrationMethod(rawValue: calibrationMethod)!
             do {
                 let stats = try Calibration.statistics(of: compiled.program, crops: crops, parallel: ThreadPool.runner(threads: ThreadPool.availableCores))
-                let quantized = try Quantizer.quantize(compiled.program, statistics: stats, method: method)
+                let overrides = try layerOverrides(compiled.program)
+                var quantized: Quantizer.Result
+                if let target = targetPsnr {
+                    let outcome = try MixedPrecisionSearch.search(float: compiled.program, statistics: stats, method: method,
+                                                                  heldOut: heldOut, target: target, fixed: overrides)
+                    quantized = outcome.result
+                    summary.append(("all_int8_psnr_db", fixed(outcome.basePSNR, 2)))
+                    for (op, psnr) in outcome.promotions {
+                        let name = compiled.program.tensors[compiled.program.ops[op].weight].name
+                        summary.append(("promoted_to_\(outcome.layers[op]!.rawValue).\(name)", fixed(psnr, 2)))
+                    }
+                    summary.append(("target_psnr_db", fixed(target, 2)))
+                    summary.append(("search_psnr_db", fixed(outcome.finalPSNR, 2)))
+                } else {
+                    quantized = try Quantizer.quantize(compiled.program, statistics: stats, method: method, layers: overrides)
+                }
                 program = quantized.program
                 if report || json {
                     let r = try QuantizationReport.measure(float: compiled.program, int8: quantized,
                                                            layerImages: Array(crops.prefix(4)), heldOut: heldOut)
-                    summary = r.layers.map { ("sqnr_db." + $0.description, fixed($0.sqnr, 2)) }
+                    summary += r.layers.map { ("sqnr_db." + $0.description, fixed($0.sqnr, 2)) }
                     summary.append(("held_out_psnr_db", fixed(r.meanPSNR, 2)))
                     summary.append(("held_out_images", String(heldOut.count)))
                 }
@@ -122,6 +152,23 @@ struct DCDCompile: ParsableCommand {
         }
     }
 
+    /// --layer-precision items as op index -> precision, by the layer's weight name.
+    func layerOverrides(_ program: ModelProgram) throws -> [Int: LayerPrecision] {
+        var out: [Int: LayerPrecision] = [:]
+        for item in layerPrecision {
+            let parts = item.split(separator: "=").map(String.init)
+            guard let op = program.ops.indices.first(where: {
+                let w = program.ops[$0].weight
+                return (program.ops[$0].kind == .conv2d || program.ops[$0].kind == .convTranspose2d) && w >= 0
+                    && (program.tensors[w].name == parts[0] || program.tensors[w].name == parts[0] + ".weight")
+            }) else {
+                throw CommandFailure("--layer-precision: no convolution named '\(parts[0])' (see dcd-compile --inspect)")
+            }
+            out[op] = LayerPrecision(rawValue: parts[1])!
+        }
+        return out
+    }
+
     /// Calibration and held-out images (pixel units): from --calibrate (every fourth image held
     /// out), or built-in synthetic ones with a warning.
     func calibrationImages() throws -> ([FloatTensor], [FloatTensor]) {
@@ -138,7 +185,9 @@ struct DCDCompile: ParsableCommand {
             let path = dir + "/" + name
             let image: Image
             do { image = try PNGCodec.decode(try Files.read(path)) } catch { throw CommandFailure("\(path): \(error)") }
-            if names.count >= 2 && i % 4 == 3 { heldOut.append(Self.centerCrop(image.pixelTensor(), 256)) } else { calibration.append(image.pixelTensor()) }
+            // Held-out photos: 128x128 centre crops (every candidate of --target-psnr runs the int8
+            // reference executor over all of them).
+            if names.count >= 2 && i % 4 == 3 { heldOut.append(Self.centerCrop(image.pixelTensor(), 128)) } else { calibration.append(image.pixelTensor()) }
         }
         if heldOut.isEmpty { heldOut = Array(Calibration.syntheticImages().suffix(2)) }
         return (calibration, heldOut)

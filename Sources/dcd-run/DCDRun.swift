@@ -47,7 +47,7 @@ struct DCDRun: ParsableCommand {
         do {
             let bytes = try Files.read(self.model)
             let program = try bytes.withUnsafeBytes { raw throws(RuntimeError) in try ModelFileReader.read(raw) }
-            model = program.precision == .int8 ? .int8(try Int8ReferenceExecutor(program: program)) : .float(try FloatExecutor(program: program))
+            model = program.precision != .float32 ? .int8(try Int8ReferenceExecutor(program: program)) : .float(try FloatExecutor(program: program))
         } catch {
             throw Failure("\(self.model): \(error)")
         }

@@ -104,3 +104,55 @@ struct Int8HostileModelTests {
         #expect(refused > 0)
     }
 }
+
+/// Mixed precision: per-layer overrides and the --target-psnr search.
+struct MixedPrecisionTests {
+    static func setup() throws -> (ModelProgram, [ValueStatistics], [FloatTensor]) {
+        let compiled = try CompiledGenerator(checkpointBytes: try Fixtures.bytes("trained_ngf8_b2.pth"))
+        let crops = Calibration.crops(of: try Fixtures.pixelImages(["photo_calibration_a.png", "photo_calibration_b.png"]))
+        let stats = try Calibration.statistics(of: compiled.program, crops: crops)
+        let heldOut = try Fixtures.pixelImages(["photo_heldout.png"])
+        return (compiled.program, stats, heldOut)
+    }
+
+    /// Every convolution in float: the program computes in float from 16-bit stored activations,
+    /// so it matches the float model up to that storage (2^-16 of each range) and the final
+    /// rounding: at least 50 dB, against 38+ dB for all-int8.
+    @Test func allFloatLayersMatchTheFloatModel() throws {
+        let (float, stats, heldOut) = try Self.setup()
+        var layers: [Int: LayerPrecision] = [:]
+        for (i, op) in float.ops.enumerated() where op.kind == .conv2d || op.kind == .convTranspose2d { layers[i] = .float }
+        let q = try Quantizer.quantize(float, statistics: stats, method: .minMax, layers: layers)
+        #expect(q.program.precision == .mixed)
+        let report = try QuantizationReport.measure(float: float, int8: q, layerImages: [], heldOut: heldOut)
+        #expect(report.meanPSNR >= 50, "all-float mixed program: \(report.meanPSNR) dB")
+        // Mixed programs survive the file round trip.
+        let back = try ModelFileWriter.write(q.program).withUnsafeBytes { raw in try Result { () throws(RuntimeError) in try ModelFileReader.read(raw) }.get() }
+        #expect(back == q.program)
+    }
+
+    /// 16-bit activations on one InstanceNorm layer raise that layer's SQNR well above int8's.
+    @Test func int16ActivationsRaiseLayerSQNR() throws {
+        let (float, stats, heldOut) = try Self.setup()
+        let layer = float.ops.indices.first { float.ops[$0].epilogue.contains(.residual) }!
+        let int8 = try QuantizationReport.measure(float: float, int8: try Quantizer.quantize(float, statistics: stats, method: .minMax),
+                                                  layerImages: heldOut, heldOut: [])
+        let int16 = try QuantizationReport.measure(float: float, int8: try Quantizer.quantize(float, statistics: stats, method: .minMax, layers: [layer: .int16]),
+                                                   layerImages: heldOut, heldOut: [])
+        let a = int8.layers.first { $0.op == layer }!.sqnr, b = int16.layers.first { $0.op == layer }!.sqnr
+        // 8 more bits of activation resolution; the weights stay int8, so the gain is smaller than 48 dB.
+        #expect(b >= a + 6, "SQNR int8 \(a) dB, int16 \(b) dB")
+    }
+
+    @Test func targetSearchPromotesTheFewestLayers() throws {
+        let (float, stats, heldOut) = try Self.setup()
+        let base = try MixedPrecisionSearch.search(float: float, statistics: stats, method: .minMax, heldOut: heldOut, target: 0)
+        #expect(base.promotions.isEmpty)
+        let target = base.basePSNR + 2
+        let outcome = try MixedPrecisionSearch.search(float: float, statistics: stats, method: .minMax, heldOut: heldOut, target: target)
+        #expect(outcome.finalPSNR >= target, "reached \(outcome.finalPSNR) dB for a target of \(target)")
+        #expect(!outcome.promotions.isEmpty && outcome.layers.count == outcome.promotions.count)
+        // Each promotion was needed: the PSNR before the last one was below the target.
+        if outcome.promotions.count > 1 { #expect(outcome.promotions[outcome.promotions.count - 2].psnr < target) }
+    }
+}

@@ -37,19 +37,22 @@ public struct QuantizationReport {
             let name = op.weight >= 0 ? float.tensors[op.weight].name : "\(op.kind)"
             layers.append(Layer(op: i, description: name, sqnr: 10 * log10(signal[i] / max(noise[i], 1e-30))))
         }
-        var psnr: [Double] = []
+        var values: [Double] = []
         for image in heldOut {
-            let f = try fx.derain(pixels: image)
-            let q = try qx.derain(pixels: bytes(image))
-            var se = 0.0
-            for (x, y) in zip(f.storage, q.storage) {
-                let d = Double(min(255, max(0, (x + 0.5).rounded(.down)))) - Double(y)
-                se += d * d
-            }
-            let mse = se / Double(q.storage.count)
-            psnr.append(mse == 0 ? 99 : 10 * log10(255 * 255 / mse))
+            values.append(psnr(try qx.derain(pixels: bytes(image)), bytes(try fx.derain(pixels: image))))
         }
-        return QuantizationReport(layers: layers, heldOutPSNR: psnr)
+        return QuantizationReport(layers: layers, heldOutPSNR: values)
+    }
+
+    /// PSNR (dB) between two 8-bit images; 99 when identical.
+    public static func psnr(_ a: ByteTensor, _ b: ByteTensor) -> Double {
+        var se = 0.0
+        for (x, y) in zip(a.storage, b.storage) {
+            let d = Double(x) - Double(y)
+            se += d * d
+        }
+        let mse = se / Double(max(1, a.storage.count))
+        return mse == 0 ? 99 : 10 * log10(255 * 255 / mse)
     }
 
     /// Pixel-unit float image to bytes (round half up, clamp).

@@ -1,11 +1,23 @@
 import DCDRuntime
 
-/// uint8 activation parameters: real = scale * (q - zeroPoint).
+/// Activation parameters: real = scale * (q - zeroPoint), q in 0...levels (255 for 8-bit
+/// activations, 65535 for 16-bit ones).
 public struct ActivationQuantization: Equatable, Sendable {
     public var scale: Float
     public var zeroPoint: Int
+    public var levels: Int = 255
 
     public func dequantize(_ q: Int32) -> Float { scale * Float(Int(q) - zeroPoint) }
+}
+
+/// Precision of one convolution layer in a mixed program.
+public enum LayerPrecision: String, Sendable, CaseIterable {
+    /// int8 weights, 8-bit output activations (the default).
+    case int8
+    /// int8 weights, 16-bit output activations.
+    case int16
+    /// float32 weights and arithmetic; output stored as 16-bit codes.
+    case float
 }
 
 /// Turns a fused float program (pixels in, pixels out) and calibration statistics into an int8
@@ -31,7 +43,10 @@ public enum Quantizer {
     static let tableLength = 4095
     static let tableRange = 3.2
 
-    public static func quantize(_ float: ModelProgram, statistics: [ValueStatistics], method: CalibrationMethod) throws -> Result {
+    /// `layers`: precision per op index for convolutions not at the default int8 (mixed
+    /// precision); any entry makes the program `.mixed`.
+    public static func quantize(_ float: ModelProgram, statistics: [ValueStatistics], method: CalibrationMethod,
+                                layers: [Int: LayerPrecision] = [:]) throws -> Result {
         guard float.precision == .float32, float.encoding == [.inputPixels, .outputPixels] else {
             throw CheckpointError("int8 quantization needs the fused float program (pixels in and out)")
         }
@@ -58,7 +73,8 @@ public enum Quantizer {
                 op.weight = add(ModelTensor(name: filt.name, dims: filt.dims, type: .int8, integers: taps.map { Int32($0) }))
                 op.parameters = add(ModelTensor(name: "q\(i).blur", dims: [1], type: .int32, integers: [4]))
             case .conv2d, .convTranspose2d:
-                let (quantized, out) = try quantizeConvolution(i, floatOp, float, statistics, activations, method, add)
+                let (quantized, out) = try quantizeConvolution(i, floatOp, float, statistics, activations, method,
+                                                               layers[i] ?? .int8, add)
                 op = quantized
                 output = out
             case .instanceNorm, .relu, .add, .tanh:
@@ -68,7 +84,7 @@ public enum Quantizer {
             activations.append(output)
         }
         let program = ModelProgram(architecture: float.architecture, sizeMultiple: float.sizeMultiple, ops: ops, tensors: tensors,
-                                   encoding: float.encoding, precision: .int8)
+                                   encoding: float.encoding, precision: layers.values.allSatisfy({ $0 == .int8 }) ? .int8 : .mixed)
         do { _ = try Int8ReferenceExecutor(program: program) } catch {
             throw CheckpointError("internal error: the quantized program is invalid: \(error)")
         }
@@ -77,6 +93,7 @@ public enum Quantizer {
 
     private static func quantizeConvolution(_ i: Int, _ op: ModelOp, _ float: ModelProgram, _ statistics: [ValueStatistics],
                                             _ activations: [ActivationQuantization], _ method: CalibrationMethod,
+                                            _ precision: LayerPrecision,
                                             _ add: (ModelTensor) -> Int) throws -> (ModelOp, ActivationQuantization) {
         typealias P = Int8OpParameters
         var q = op
@@ -84,6 +101,35 @@ public enum Quantizer {
         let transposed = op.kind == .convTranspose2d
         let cout = transposed ? w.dims[1] : w.dims[0], cin = transposed ? w.dims[0] : w.dims[1], k = w.dims[2]
         let input = activations[op.input]
+        // 16-bit activations for `int16` layers and for float layers that feed others.
+        let levels = precision == .int8 ? 255 : 65535
+
+        if precision == .float {
+            // The layer keeps its float weights; its output is stored as 16-bit codes (or pixels).
+            let out: ActivationQuantization
+            if op.epilogue.contains(.toPixels) {
+                out = ActivationQuantization(scale: 1, zeroPoint: 0)
+            } else {
+                let range = method.range(statistics[i + 1])
+                out = activation(low: op.epilogue.contains(.relu) ? 0 : range.low, high: range.high, levels: levels)
+            }
+            var p = [Int32](repeating: 0, count: P.floatCount)
+            func bits(_ f: Float) -> Int32 { Int32(bitPattern: f.bitPattern) }
+            p[P.zIn] = Int32(input.zeroPoint)
+            p[P.zOut] = Int32(out.zeroPoint)
+            p[P.low] = op.epilogue.contains(.relu) && !op.epilogue.contains(.toPixels) ? Int32(out.zeroPoint) : 0
+            p[P.high] = op.epilogue.contains(.toPixels) ? 255 : Int32(levels)
+            p[P.mode] = 2
+            p[P.floatInputScale] = bits(input.scale)
+            p[P.floatOutputScale] = bits(out.scale)
+            let r = op.epilogue.contains(.residual) ? activations[op.secondInput] : ActivationQuantization(scale: 1, zeroPoint: 0)
+            p[P.floatResidualZero] = Int32(r.zeroPoint)
+            p[P.floatResidualScale] = bits(r.scale)
+            q.weight = add(w)
+            q.bias = op.bias >= 0 ? add(float.tensors[op.bias]) : -1
+            q.parameters = add(ModelTensor(name: "q\(i).float", dims: [p.count], type: .int32, integers: p))
+            return (q, out)
+        }
 
         // Per-output-channel symmetric int8 weights.
         func index(_ co: Int, _ ci: Int, _ t: Int) -> Int { transposed ? ((ci * cout + co) * k * k + t) : ((co * cin + ci) * k * k + t) }
@@ -100,22 +146,24 @@ public enum Quantizer {
         }
         q.weight = add(ModelTensor(name: w.name, dims: w.dims, type: .int8, integers: qw))
 
-        // Accumulator bound: terms * 255 * 127 (+ bias, checked below) must stay below 2^31.
+        // Accumulator bound: terms * 255 * 127 (+ bias, checked below) must stay below 2^31 for
+        // 8-bit inputs (16-bit inputs of mixed programs accumulate in 64 bits).
         let terms = cin * k * k
-        guard terms * 255 * 127 < Int(Int32.max) / 2 else {
+        let inputLevels = input.levels
+        guard input.levels > 255 || terms * 255 * 127 < Int(Int32.max) / 2 else {
             throw CheckpointError("op \(i): \(terms) terms per output could overflow the int32 accumulator")
         }
 
         if op.epilogue.contains(.instanceNorm) {
             let range = method.range(statistics[i + 1])
             let low = op.epilogue.contains(.relu) ? 0 : range.low
-            let out = activation(low: low, high: range.high)
+            let out = activation(low: low, high: range.high, levels: levels)
             let inverse = try FixedPointMultiplier(1 / Double(out.scale), bits: 30)
             var p = [Int32](repeating: 0, count: P.instanceNormCount(channels: cout))
             p[P.zIn] = Int32(input.zeroPoint)
             p[P.zOut] = Int32(out.zeroPoint)
             p[P.low] = op.epilogue.contains(.relu) ? Int32(out.zeroPoint) : 0
-            p[P.high] = 255
+            p[P.high] = Int32(levels)
             p[P.mode] = 1
             p[P.normP] = Int32(inverse.mantissa)
             p[P.normPk] = Int32(inverse.shift)
@@ -159,7 +207,7 @@ public enum Quantizer {
         } else {
             guard !op.epilogue.contains(.residual) else { throw CheckpointError("op \(i): a residual needs InstanceNorm in this version") }
             let range = method.range(statistics[i + 1])
-            out = activation(low: op.epilogue.contains(.relu) ? 0 : range.low, high: range.high)
+            out = activation(low: op.epilogue.contains(.relu) ? 0 : range.low, high: range.high, levels: levels)
             outputStep = Double(out.scale)
         }
         // Bias in accumulator units, corrected for the mean effect of weight rounding on the
@@ -179,11 +227,12 @@ public enum Quantizer {
             }
             let unit = Double(input.scale) * Double(scales[co])
             let b = ((Double(floatBias[co]) + correction) / unit).rounded()
-            guard abs(b) + Double(terms * 255 * 127) < Double(Int32.max) else {
+            guard abs(b) + Double(terms * inputLevels * 127) < Double(inputLevels > 255 ? Double(Int64.max) / 4 : Double(Int32.max)) else {
                 throw CheckpointError("op \(i): bias \(floatBias[co]) of channel \(co) does not fit the int32 accumulator")
             }
             bias[co] = Int32(b)
-            let m = try FixedPointMultiplier(unit / outputStep)
+            // 16-bit inputs make accumulators up to 2^35: a 24-bit mantissa keeps acc * M < 2^60.
+            let m = try FixedPointMultiplier(unit / outputStep, bits: inputLevels > 255 ? 24 : 31)
             p[P.requantizationStart + co] = Int32(m.mantissa)
             p[P.requantizationStart + cout + co] = Int32(m.shift)
         }
@@ -198,7 +247,7 @@ public enum Quantizer {
         } else {
             p[P.zOut] = Int32(out.zeroPoint)
             p[P.low] = op.epilogue.contains(.relu) ? Int32(out.zeroPoint) : 0
-            p[P.high] = 255
+            p[P.high] = Int32(levels)
         }
         q.bias = add(ModelTensor(name: (op.bias >= 0 ? float.tensors[op.bias].name : w.name + ".bias"), dims: [cout], type: .int32, integers: bias))
         q.parameters = add(ModelTensor(name: "q\(i).requant", dims: [p.count], type: .int32, integers: p))
@@ -207,9 +256,9 @@ public enum Quantizer {
 
     /// uint8 parameters for the real range [low, high] (low <= 0 <= high): 0 is exactly
     /// representable.
-    static func activation(low: Float, high: Float) -> ActivationQuantization {
-        let scale = max(high - low, 1e-6) / 255
-        let zero = Int(min(255, max(0, (-low / scale).rounded())))
-        return ActivationQuantization(scale: scale, zeroPoint: zero)
+    static func activation(low: Float, high: Float, levels: Int = 255) -> ActivationQuantization {
+        let scale = max(high - low, 1e-6) / Float(levels)
+        let zero = Int(min(Float(levels), max(0, (-low / scale).rounded())))
+        return ActivationQuantization(scale: scale, zeroPoint: zero, levels: levels)
     }
 }

@@ -134,13 +134,13 @@ public final class FloatExecutor {
                 y = FloatReference.conv2d(src, weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2],
                                           bias: op.bias >= 0 ? tensors[op.bias].values : [], stride: op.stride, padding: 0)
             }
-            return Self.applyEpilogue(y, op, values)
+            return Self.applyEpilogue(y, op, residual: op.epilogue.contains(.residual) ? values[op.secondInput] : nil)
         case .convTranspose2d:
             let w = tensors[op.weight]
             let y = FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2],
                                                    bias: op.bias >= 0 ? tensors[op.bias].values : [],
                                                    stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)
-            return Self.applyEpilogue(y, op, values)
+            return Self.applyEpilogue(y, op, residual: op.epilogue.contains(.residual) ? values[op.secondInput] : nil)
         case .depthwiseConv2d:
             let w = tensors[op.weight]
             let src = op.padding == 0 ? x
@@ -160,11 +160,26 @@ public final class FloatExecutor {
         }
     }
 
+    /// A convolution with its fused epilogue, by the reference kernels (float layers of mixed
+    /// programs). weight/bias: the op's float32 tensors.
+    public static func convolution(_ op: ModelOp, _ x: FloatTensor, weight w: ModelTensor, bias: [Float], residual: FloatTensor?) -> FloatTensor {
+        let y: FloatTensor
+        if op.kind == .conv2d {
+            let src = op.padding == 0 ? x
+                : FloatReference.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
+            y = FloatReference.conv2d(src, weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2], bias: bias, stride: op.stride, padding: 0)
+        } else {
+            y = FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2], bias: bias,
+                                               stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)
+        }
+        return applyEpilogue(y, op, residual: residual)
+    }
+
     /// A convolution's fused epilogue, in the order `Epilogue` defines.
-    static func applyEpilogue(_ y: FloatTensor, _ op: ModelOp, _ values: [FloatTensor?]) -> FloatTensor {
+    static func applyEpilogue(_ y: FloatTensor, _ op: ModelOp, residual: FloatTensor?) -> FloatTensor {
         var y = y
         if op.epilogue.contains(.instanceNorm) { y = FloatReference.instanceNorm(y, epsilon: op.epsilon) }
-        if op.epilogue.contains(.residual) { y = FloatReference.add(y, values[op.secondInput]!) }
+        if let residual { y = FloatReference.add(y, residual) }
         if op.epilogue.contains(.relu) { y = FloatReference.relu(y) }
         if op.epilogue.contains(.tanh) { y = FloatReference.tanh(y) }
         if op.epilogue.contains(.toPixels) {

@@ -19,10 +19,11 @@ public struct MemoryPlan: Sendable, Equatable {
 
     public var peakBytes: Int { arenaBytes + scratchBytes }
 
-    /// Plans for one input size. `elementBytes`: 4 for float32 programs, 1 for int8 ones.
+    /// Plans for one input size: 4 bytes per element for float32 programs, 1 for int8 ones, 2
+    /// for mixed ones (16-bit activations; a bound for their 8-bit values).
     public static func plan(_ program: ModelProgram, height: Int, width: Int) throws(RuntimeError) -> MemoryPlan {
         let shapes = try program.inferShapes(height: height, width: width)
-        let elementBytes = program.precision == .int8 ? 1 : 4
+        let elementBytes = program.precision == .int8 ? 1 : (program.precision == .mixed ? 2 : 4)
         let count = program.valueCount
         let sizes = shapes.map { $0.elementCount * elementBytes }
         var first = [Int](repeating: 0, count: count), last = [Int](repeating: 0, count: count)
@@ -53,7 +54,8 @@ public struct MemoryPlan: Sendable, Equatable {
         for (i, op) in program.ops.enumerated() where op.kind == .conv2d || op.kind == .convTranspose2d {
             let out = shapes[i + 1], input = shapes[op.input]
             let padded = (input.height + 2 * op.padding) * (input.width + 2 * op.padding) * input.channels
-            scratch = max(scratch, program.precision == .int8 ? out.elementCount * 4 + padded * 4 : padded * 4)
+            // int8/mixed: the accumulators (int32 in optimized kernels) and the padded input copy.
+            scratch = max(scratch, program.precision == .float32 ? padded * 4 : out.elementCount * 4 + padded * 4)
         }
         return MemoryPlan(offsets: offsets, sizes: sizes, arenaBytes: arena, scratchBytes: scratch)
     }

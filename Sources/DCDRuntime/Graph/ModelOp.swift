@@ -191,6 +191,8 @@ public enum Precision: UInt32, Sendable, Equatable {
     case float32 = 0
     /// int8 weights, uint8 activations, integer-only arithmetic (format version 2).
     case int8 = 1
+    /// int8 with chosen layers at 16-bit activations or in float (format version 2).
+    case mixed = 2
 }
 
 /// What the generator is, as the importer inferred it (recorded in the model file for reports).

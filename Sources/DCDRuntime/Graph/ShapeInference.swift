@@ -40,7 +40,7 @@ extension ModelProgram {
                 }
             }
             if op.parameters != -1 {
-                guard precision == .int8, op.parameters >= 0, op.parameters < tensors.count, tensors[op.parameters].type == .int32 else {
+                guard precision != .float32, op.parameters >= 0, op.parameters < tensors.count, tensors[op.parameters].type == .int32 else {
                     throw RuntimeError(.invalidProgram, "\(where_): parameter tensor \(op.parameters) is not an int32 tensor of an int8 program")
                 }
             }

@@ -1,6 +1,7 @@
 /// The integer parameters of an int8 op, stored in the op's int32 parameter tensor.
 ///
-/// Activations are uint8 with a per-tensor zero point z and scale s (real = s * (q - z)); weights
+/// Activations are integer codes (0...255, or 0...65535 for 16-bit activations in mixed
+/// programs) with a per-tensor zero point z and scale s (real = s * (q - z)); weights
 /// are int8, symmetric, one scale per output channel. Layouts (word: meaning):
 ///
 /// Convolution (conv2d, convTranspose2d):
@@ -19,6 +20,11 @@
 ///            10 ..< 10+2C  per channel epsilon / (s_in * s_w_c)^2 * 2^16 as Int64 (high, low words)
 ///            out = clamp(zOut + round((acc - mean) / (s_out * sqrt(var + eps))) + residual, low, high)
 ///            with mean and var from integer sums (see `Int8ReferenceExecutor.instanceNorm`).
+///   mode 2 (mixed programs only): the layer runs in float. Weights and bias are float32 tensors.
+///            5 s_in, 6 s_out (float32 bit patterns), 7 zRes, 8 s_res (float bits)
+///            x = s_in * (q - zIn); y = epilogue(conv(x)) in float (residual dequantized with
+///            s_res, zRes); out = clamp(round(y / s_out) + zOut, low, high), or, after
+///            to_pixels, clamp(round(y), 0, 255).
 /// Depthwise blur (depthwiseConv2d, depthwiseConvTranspose2d): taps are the int8 weight tensor,
 ///   summing to 2^shift per output: 0 shift. out = (sum taps * q + 2^(shift-1)) >> shift, so the
 ///   zero point and scale are unchanged (a weighted mean).
@@ -30,4 +36,6 @@ public enum Int8OpParameters {
 
     public static func requantizationCount(channels c: Int, table: Int) -> Int { 6 + 2 * c + table }
     public static func instanceNormCount(channels c: Int) -> Int { 10 + 2 * c }
+    public static let floatInputScale = 5, floatOutputScale = 6, floatResidualZero = 7, floatResidualScale = 8
+    public static let floatCount = 9
 }

@@ -10,8 +10,8 @@ public final class Int8ReferenceExecutor {
     public let program: ModelProgram
 
     public init(program: ModelProgram) throws(RuntimeError) {
-        guard program.precision == .int8 else {
-            throw RuntimeError(.invalidProgram, "the int8 executor runs int8 programs; this one is float32")
+        guard program.precision != .float32 else {
+            throw RuntimeError(.invalidProgram, "the int8 executor runs int8 and mixed programs; this one is float32")
         }
         guard program.encoding == [.inputPixels, .outputPixels] else {
             throw RuntimeError(.invalidProgram, "an int8 program must read and write pixels")
@@ -28,14 +28,18 @@ public final class Int8ReferenceExecutor {
             switch op.kind {
             case .conv2d, .convTranspose2d:
                 let w = program.tensors[op.weight]
-                guard w.type == .int8, op.bias == -1 || program.tensors[op.bias].type == .int32 else {
-                    throw RuntimeError(.invalidProgram, "op \(i): int8 convolutions take int8 weights and int32 biases")
+                let floatLayer = op.parameters >= 0 && program.tensors[op.parameters].elementCount > Int8OpParameters.mode
+                    && program.tensors[op.parameters].integers[Int8OpParameters.mode] == 2
+                let biasType: TensorType = floatLayer ? .float32 : .int32
+                guard w.type == (floatLayer ? .float32 : .int8), op.bias == -1 || program.tensors[op.bias].type == biasType,
+                      !floatLayer || program.precision == .mixed else {
+                    throw RuntimeError(.invalidProgram, "op \(i): int8 convolutions take int8 weights and int32 biases; float layers (mixed programs only) float32 ones")
                 }
                 // Accumulators: |sum w (q - z)| <= terms * 127 * 65535 (16-bit codes). This
                 // executor accumulates in Int64; 8-bit inputs also fit the int32 the optimized
                 // kernels use (the quantizer checks terms * 127 * 255 + |bias| < 2^31).
                 let terms = (op.kind == .conv2d ? w.dims[1] : w.dims[0]) * w.dims[2] * w.dims[3]
-                guard w.integers.allSatisfy({ $0 >= -127 && $0 <= 127 }), terms <= 1 << 20 else {
+                guard floatLayer || w.integers.allSatisfy({ $0 >= -127 && $0 <= 127 }), terms <= 1 << 20 else {
                     throw RuntimeError(.invalidProgram, "op \(i): weights outside -127...127 or more than 2^20 terms")
                 }
                 typealias P = Int8OpParameters
@@ -45,13 +49,14 @@ public final class Int8ReferenceExecutor {
                 }
                 let p = program.tensors[op.parameters].integers
                 func byte(_ v: Int32) -> Bool { v >= 0 && v <= 255 }
-                guard byte(p[P.zIn]), p[P.low] >= 0, p[P.low] <= p[P.high] else {
+                func code(_ v: Int32) -> Bool { v >= 0 && v <= 65535 }
+                guard code(p[P.zIn]), p[P.low] >= 0, p[P.low] <= p[P.high] else {
                     throw RuntimeError(.invalidProgram, "op \(i): zero point or clamp out of range")
                 }
                 switch p[P.mode] {
                 case 1:
                     try need(P.instanceNormCount(channels: c))
-                    guard byte(p[P.zOut]), byte(p[P.high]), byte(p[P.residualZero]), p[P.normP] > 0,
+                    guard code(p[P.zOut]), code(p[P.high]), code(p[P.residualZero]), p[P.normP] > 0,
                           p[P.residualShift] >= 1 && p[P.residualShift] <= 62, p[P.residualMultiplier] >= 0 else {
                         throw RuntimeError(.invalidProgram, "op \(i): InstanceNorm parameters out of range")
                     }
@@ -60,10 +65,17 @@ public final class Int8ReferenceExecutor {
                     guard table >= 0 && table <= 1 << 16 else { throw RuntimeError(.invalidProgram, "op \(i): table length \(table)") }
                     try need(P.requantizationCount(channels: c, table: table))
                     let tableValues = p[(P.requantizationStart + 2 * c)...]
-                    guard table == 0 ? byte(p[P.high]) : Int(p[P.high]) < table, tableValues.allSatisfy(byte),
+                    guard table == 0 ? code(p[P.high]) : Int(p[P.high]) < table, tableValues.allSatisfy(byte),
                           p[P.requantizationStart..<(P.requantizationStart + c)].allSatisfy({ $0 > 0 }),
                           p[(P.requantizationStart + c)..<(P.requantizationStart + 2 * c)].allSatisfy({ $0 >= 1 && $0 <= 62 }) else {
                         throw RuntimeError(.invalidProgram, "op \(i): requantization parameters or table out of range")
+                    }
+                case 2:
+                    try need(P.floatCount)
+                    func positive(_ v: Int32) -> Bool { let f = Float(bitPattern: UInt32(bitPattern: v)); return f.isFinite && f > 0 }
+                    guard code(p[P.zOut]), code(p[P.high]), code(p[P.floatResidualZero]), positive(p[P.floatInputScale]),
+                          positive(p[P.floatOutputScale]), positive(p[P.floatResidualScale]) else {
+                        throw RuntimeError(.invalidProgram, "op \(i): float layer parameters out of range")
                     }
                 default:
                     throw RuntimeError(.invalidProgram, "op \(i): unknown requantization mode \(p[P.mode])")
@@ -136,6 +148,9 @@ public final class Int8ReferenceExecutor {
         case .depthwiseConv2d, .depthwiseConvTranspose2d:
             return blur(op, x, shift: Int(p[0]), shape)
         case .conv2d, .convTranspose2d:
+            if p[Int8OpParameters.mode] == 2 {
+                return floatLayer(op, x, p, residual: op.epilogue.contains(.residual) ? values[op.secondInput]! : nil)
+            }
             let acc = accumulate(op, x, zIn: p[Int8OpParameters.zIn], shape)
             if p[Int8OpParameters.mode] == 1 {
                 return instanceNorm(op, acc, p, residual: op.epilogue.contains(.residual) ? values[op.secondInput]! : nil, shape)
@@ -312,6 +327,25 @@ public final class Int8ReferenceExecutor {
             }
         }
         return out
+    }
+
+    /// Mode 2 (mixed programs): dequantize, run the layer in float, quantize the result.
+    private func floatLayer(_ op: ModelOp, _ x: CodeTensor, _ p: [Int32], residual: CodeTensor?) -> CodeTensor {
+        typealias P = Int8OpParameters
+        func float(_ v: Int32) -> Float { Float(bitPattern: UInt32(bitPattern: v)) }
+        func dequantize(_ t: CodeTensor, _ scale: Float, _ zero: Int32) -> FloatTensor {
+            FloatTensor(channels: t.channels, height: t.height, width: t.width, storage: t.storage.map { scale * Float($0 - zero) })
+        }
+        let input = dequantize(x, float(p[P.floatInputScale]), p[P.zIn])
+        let r = residual.map { dequantize($0, float(p[P.floatResidualScale]), p[P.floatResidualZero]) }
+        let y = FloatExecutor.convolution(op, input, weight: program.tensors[op.weight],
+                                          bias: op.bias >= 0 ? program.tensors[op.bias].values : [], residual: r)
+        let toPixels = op.epilogue.contains(.toPixels)
+        let scale = toPixels ? 1 : float(p[P.floatOutputScale])
+        let zero = toPixels ? 0 : Float(p[P.zOut])
+        let low = Float(p[P.low]), high = Float(p[P.high])
+        return CodeTensor(channels: y.channels, height: y.height, width: y.width,
+                          storage: y.storage.map { $0.isNaN ? Int32(low) : Int32(min(max((($0 / scale) + zero + 0.5).rounded(.down), low), high)) })
     }
 
     /// Fixed binomial filters: taps (int8 weights) sum to 2^shift, so the result is a weighted mean
