@@ -38,8 +38,8 @@ struct DCDCompile: ParsableCommand {
     @Option(help: "Folder of PNG photos to calibrate int8 activation ranges on.")
     var calibrate: String?
 
-    @Option(help: "How activation ranges are chosen: minmax, percentile or mse.")
-    var calibrationMethod: String = CalibrationMethod.minMax.rawValue
+    @Option(help: "How activation ranges are chosen: mse (default), minmax or percentile.")
+    var calibrationMethod: String = CalibrationMethod.mse.rawValue
 
     @Option(help: "Which generator of a multi-network checkpoint to compile (G_A derains, G_B adds rain).")
     var network: String = "G_A"
