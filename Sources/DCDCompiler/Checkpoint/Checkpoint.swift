@@ -89,7 +89,7 @@ public struct StateDict {
     static func networkName(prefix: String) -> String? {
         let wrappers: Set<String> = ["module", "state_dict", "model", "_orig_mod", "net", "generator", "params"]
         for c in prefix.split(separator: ".").reversed() where !wrappers.contains(String(c)) {
-            return c.hasPrefix("net") && c.count > 3 ? String(c.dropFirst(3)).trimmingPrefix("_") : String(c)
+            return c.hasPrefix("net") && c.count > 3 ? String(c.dropFirst(3)).droppingPrefix("_") : String(c)
         }
         return nil
     }
@@ -105,5 +105,5 @@ public struct StateDict {
 }
 
 extension String {
-    func trimmingPrefix(_ p: String) -> String { hasPrefix(p) ? String(dropFirst(p.count)) : self }
+    func droppingPrefix(_ p: String) -> String { hasPrefix(p) ? String(dropFirst(p.count)) : self }
 }

@@ -35,17 +35,6 @@ public final class FloatExecutor {
         lastUse = last
     }
 
-    /// Smallest image side the network accepts after padding to `sizeMultiple`: found by shape
-    /// inference, so it follows the program rather than a constant.
-    public func accepts(height: Int, width: Int) -> RuntimeError? {
-        do throws(RuntimeError) {
-            _ = try paddedShapes(height: height, width: width)
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     private func paddedSize(_ n: Int) -> Int {
         let m = program.sizeMultiple
         return (n + m - 1) / m * m
