@@ -68,6 +68,21 @@ struct Int8Tests {
     }
 }
 
+/// The no_antialias variants: strided and transposed convolutions in int8.
+struct Int8VariantTests {
+    /// Random weights (ngf=4, 3 blocks) say little about int8 accuracy, so the bound is loose:
+    /// measured 36 dB with photo calibration; a wrong strided or transposed int8 kernel lands
+    /// below 15 dB (a misplaced tap scrambles the image).
+    @Test func noAntialiasGeneratorQuantizes() throws {
+        let compiled = try CompiledGenerator(checkpointBytes: try Fixtures.bytes("noaa_ngf4_b3.pth"))
+        #expect(compiled.program.ops.contains { $0.kind == .convTranspose2d } && compiled.program.ops.contains { $0.stride == 2 && $0.kind == .conv2d })
+        let crops = Calibration.crops(of: try Fixtures.pixelImages(["photo_calibration_a.png", "photo_calibration_b.png"]))
+        let q = try Quantizer.quantize(compiled.program, statistics: try Calibration.statistics(of: compiled.program, crops: crops), method: .mse)
+        let report = try QuantizationReport.measure(float: compiled.program, int8: q, layerImages: [], heldOut: try Fixtures.pixelImages(["photo_heldout.png"]))
+        #expect(report.meanPSNR >= 30, "no_antialias int8 vs float: \(report.meanPSNR) dB")
+    }
+}
+
 /// Hostile int8 model files: words of the op table and of the integer parameters changed and the
 /// checksum recomputed, so the changes reach the validation behind it. Each file must be refused
 /// at load or run to the end: never a trap.

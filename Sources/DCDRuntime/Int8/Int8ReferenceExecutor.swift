@@ -230,14 +230,8 @@ public final class Int8ReferenceExecutor {
                     for ix in 0..<x.width {
                         let v = Int64(x[ci, iy, ix] - zIn)
                         for co in 0..<cout {
-                            for ky in 0..<k {
-                                let oy = iy * op.stride - op.padding + ky
-                                if oy < 0 || oy >= shape.height { continue }
-                                for kx in 0..<k {
-                                    let ox = ix * op.stride - op.padding + kx
-                                    if ox < 0 || ox >= shape.width { continue }
-                                    acc[(co * shape.height + oy) * shape.width + ox] += Int64(w.integers[((ci * cout + co) * k + ky) * k + kx]) * v
-                                }
+                            Self.forEachTransposedTap(iy, ix, kernel: k, op, shape) { oy, ox, tap in
+                                acc[(co * shape.height + oy) * shape.width + ox] += Int64(w.integers[(ci * cout + co) * k * k + tap]) * v
                             }
                         }
                     }
@@ -245,6 +239,22 @@ public final class Int8ReferenceExecutor {
             }
         }
         return acc
+    }
+
+    /// The kernel taps of input pixel (iy, ix) of a transposed convolution that land inside the
+    /// output: body(oy, ox, ky * K + kx) with oy = iy * stride - padding + ky, likewise ox.
+    @inline(__always)
+    private static func forEachTransposedTap(_ iy: Int, _ ix: Int, kernel k: Int, _ op: ModelOp, _ shape: FeatureShape,
+                                             _ body: (Int, Int, Int) -> Void) {
+        for ky in 0..<k {
+            let oy = iy * op.stride - op.padding + ky
+            if oy < 0 || oy >= shape.height { continue }
+            for kx in 0..<k {
+                let ox = ix * op.stride - op.padding + kx
+                if ox < 0 || ox >= shape.width { continue }
+                body(oy, ox, ky * k + kx)
+            }
+        }
     }
 
     /// Mode 0: per-channel requantization with bias, clamp, optional table (tanh to bytes).
@@ -374,14 +384,8 @@ public final class Int8ReferenceExecutor {
                 for iy in 0..<x.height {
                     for ix in 0..<x.width {
                         let v = Int64(x[ch, iy, ix])
-                        for ky in 0..<k {
-                            let oy = iy * op.stride - op.padding + ky
-                            if oy < 0 || oy >= shape.height { continue }
-                            for kx in 0..<k {
-                                let ox = ix * op.stride - op.padding + kx
-                                if ox < 0 || ox >= shape.width { continue }
-                                sums[(ch * shape.height + oy) * shape.width + ox] += Int64(w.integers[(ch * k + ky) * k + kx]) * v
-                            }
+                        Self.forEachTransposedTap(iy, ix, kernel: k, op, shape) { oy, ox, tap in
+                            sums[(ch * shape.height + oy) * shape.width + ox] += Int64(w.integers[ch * k * k + tap]) * v
                         }
                     }
                 }
