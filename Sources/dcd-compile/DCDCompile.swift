@@ -196,9 +196,7 @@ struct DCDCompile: ParsableCommand {
     static func centerCrop(_ t: FloatTensor, _ size: Int) -> FloatTensor {
         let h = min(size, t.height), w = min(size, t.width)
         let y0 = (t.height - h) / 2, x0 = (t.width - w) / 2
-        var out = FloatTensor(channels: 3, height: h, width: w)
-        for c in 0..<3 { for y in 0..<h { for x in 0..<w { out[c, y, x] = t[c, y0 + y, x0 + x] } } }
-        return out
+        return FloatReference.crop(t, top: y0, bottom: t.height - h - y0, left: x0, right: t.width - w - x0)
     }
 
     static func defaultOutput(for path: String) -> String {

@@ -63,9 +63,7 @@ public enum Calibration {
                 let h = min(size, image.height / 4 * 4), w = min(size, image.width / 4 * 4)
                 guard h >= 8, w >= 8 else { continue }
                 let y0 = Int(rng.next() % UInt64(image.height - h + 1)), x0 = Int(rng.next() % UInt64(image.width - w + 1))
-                var crop = FloatTensor(channels: 3, height: h, width: w)
-                for c in 0..<3 { for y in 0..<h { for x in 0..<w { crop[c, y, x] = image[c, y0 + y, x0 + x] } } }
-                out.append(crop)
+                out.append(FloatReference.crop(image, top: y0, bottom: image.height - h - y0, left: x0, right: image.width - w - x0))
             }
         }
         return out

@@ -112,29 +112,18 @@ public final class FloatExecutor {
             return FloatReference.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
         case .crop:
             return FloatReference.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
-        case .conv2d:
-            let w = tensors[op.weight]
-            let src = op.padding == 0 ? x
-                : FloatReference.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
-            let y: FloatTensor
+        case .conv2d, .convTranspose2d:
+            let residual = op.epilogue.contains(.residual) ? values[op.secondInput] : nil
             if let packed = packedWeights[index] {
-                y = Self.convolveTiled(src, packed, outputShape: outputShape, parallel: parallel)
-            } else {
-                y = FloatReference.conv2d(src, weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2],
-                                          bias: op.bias >= 0 ? tensors[op.bias].values : [], stride: op.stride, padding: 0)
+                let y = Self.convolveTiled(FloatReference.pad(x, mode: op.padMode, all: op.padding), packed,
+                                           outputShape: outputShape, parallel: parallel)
+                return Self.applyEpilogue(y, op, residual: residual)
             }
-            return Self.applyEpilogue(y, op, residual: op.epilogue.contains(.residual) ? values[op.secondInput] : nil)
-        case .convTranspose2d:
-            let w = tensors[op.weight]
-            let y = FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2],
-                                                   bias: op.bias >= 0 ? tensors[op.bias].values : [],
-                                                   stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)
-            return Self.applyEpilogue(y, op, residual: op.epilogue.contains(.residual) ? values[op.secondInput] : nil)
+            return Self.convolution(op, x, weight: tensors[op.weight], bias: op.bias >= 0 ? tensors[op.bias].values : [], residual: residual)
         case .depthwiseConv2d:
             let w = tensors[op.weight]
-            let src = op.padding == 0 ? x
-                : FloatReference.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
-            return FloatReference.depthwiseConv2d(src, weight: w.values, kernel: w.dims[2], stride: op.stride)
+            return FloatReference.depthwiseConv2d(FloatReference.pad(x, mode: op.padMode, all: op.padding),
+                                                  weight: w.values, kernel: w.dims[2], stride: op.stride)
         case .depthwiseConvTranspose2d:
             let w = tensors[op.weight]
             return FloatReference.depthwiseConvTranspose2d(x, weight: w.values, kernel: w.dims[2], stride: op.stride, padding: op.padding)
@@ -149,14 +138,12 @@ public final class FloatExecutor {
         }
     }
 
-    /// A convolution with its fused epilogue, by the reference kernels (float layers of mixed
-    /// programs). weight/bias: the op's float32 tensors.
+    /// A convolution with its fused epilogue, by the reference kernels (the untiled path here,
+    /// and the float layers of mixed programs). weight/bias: the op's float32 tensors.
     public static func convolution(_ op: ModelOp, _ x: FloatTensor, weight w: ModelTensor, bias: [Float], residual: FloatTensor?) -> FloatTensor {
         let y: FloatTensor
         if op.kind == .conv2d {
-            let src = op.padding == 0 ? x
-                : FloatReference.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding)
-            y = FloatReference.conv2d(src, weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2], bias: bias, stride: op.stride, padding: 0)
+            y = FloatReference.conv2d(FloatReference.pad(x, mode: op.padMode, all: op.padding), weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2], bias: bias, stride: op.stride, padding: 0)
         } else {
             y = FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2], bias: bias,
                                                stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)

@@ -118,7 +118,7 @@ public final class Int8ReferenceExecutor {
         }
         var input = CodeTensor(image)
         if ph != image.height || pw != image.width {
-            input = Self.pad(input, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width, zero: 0)
+            input = FloatReference.pad(input, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
         }
         var values = [CodeTensor?](repeating: nil, count: program.valueCount)
         values[0] = input
@@ -129,7 +129,7 @@ public final class Int8ReferenceExecutor {
         }
         var out = values[program.ops.count]!
         if ph != image.height || pw != image.width {
-            out = Self.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
+            out = FloatReference.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
         }
         // The output stage's table yields bytes (checked at load).
         return ByteTensor(channels: out.channels, height: out.height, width: out.width, storage: out.storage.map { UInt8(clamping: $0) })
@@ -142,9 +142,9 @@ public final class Int8ReferenceExecutor {
         let p = parameters(op)
         switch op.kind {
         case .pad:
-            return Self.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right, zero: op.padMode == .zero ? p[0] : 0)
+            return FloatReference.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right, zero: op.padMode == .zero ? p[0] : 0)
         case .crop:
-            return Self.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
+            return FloatReference.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
         case .depthwiseConv2d, .depthwiseConvTranspose2d:
             return blur(op, x, shift: Int(p[0]), shape)
         case .conv2d, .convTranspose2d:
@@ -161,29 +161,6 @@ public final class Int8ReferenceExecutor {
         }
     }
 
-    static func pad(_ x: CodeTensor, mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int, zero: Int32) -> CodeTensor {
-        let h = x.height + top + bottom, w = x.width + left + right
-        var y = CodeTensor(channels: x.channels, height: h, width: w, repeating: zero)
-        for c in 0..<x.channels {
-            for oy in 0..<h {
-                guard let sy = FloatReference.sourceIndex(oy - top, x.height, mode) else { continue }
-                for ox in 0..<w {
-                    guard let sx = FloatReference.sourceIndex(ox - left, x.width, mode) else { continue }
-                    y[c, oy, ox] = x[c, sy, sx]
-                }
-            }
-        }
-        return y
-    }
-
-    static func crop(_ x: CodeTensor, top: Int, bottom: Int, left: Int, right: Int) -> CodeTensor {
-        var y = CodeTensor(channels: x.channels, height: x.height - top - bottom, width: x.width - left - right)
-        for c in 0..<y.channels {
-            for oy in 0..<y.height { for ox in 0..<y.width { y[c, oy, ox] = x[c, oy + top, ox + left] } }
-        }
-        return y
-    }
-
     /// int32 accumulators (CHW) of sum w * (q - zIn); padding outside the input contributes 0
     /// in zero mode (it stands for real 0, i.e. q = zIn) and copies in reflect/replicate mode.
     private func accumulate(_ op: ModelOp, _ x: CodeTensor, zIn: Int32, _ shape: FeatureShape) -> [Int64] {
@@ -192,8 +169,7 @@ public final class Int8ReferenceExecutor {
         var acc = [Int64](repeating: 0, count: shape.channels * shape.height * shape.width)
         if op.kind == .conv2d {
             // Pad first (zero mode pads with zIn, i.e. real 0), then centre: c = q - zIn.
-            let padded = op.padding == 0 ? x
-                : Self.pad(x, mode: op.padMode, top: op.padding, bottom: op.padding, left: op.padding, right: op.padding, zero: zIn)
+            let padded = FloatReference.pad(x, mode: op.padMode, all: op.padding, zero: zIn)
             let centred = padded.storage.map { Int64($0 - zIn) }
             let cin = w.dims[1], inPlane = padded.height * padded.width, outPlane = shape.height * shape.width
             // Wrapping arithmetic is exact here: |w (q - zIn)| <= 127 * 65535 and at most 2^20

@@ -16,9 +16,12 @@ public enum FloatReference {
         }
     }
 
-    public static func pad(_ x: FloatTensor, mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int) -> FloatTensor {
+    /// Pads every plane by (top, bottom, left, right). Generic: the int8 executor pads its integer
+    /// codes with the same definition, `zero` standing for real 0 (its zero point).
+    public static func pad<E>(_ x: PlanarTensor<E>, mode: PaddingMode, top: Int, bottom: Int, left: Int, right: Int,
+                              zero: E = 0) -> PlanarTensor<E> {
         let h = x.height + top + bottom, w = x.width + left + right
-        var y = FloatTensor(channels: x.channels, height: h, width: w)
+        var y = PlanarTensor<E>(channels: x.channels, height: h, width: w, repeating: zero)
         for c in 0..<x.channels {
             for oy in 0..<h {
                 guard let sy = sourceIndex(oy - top, x.height, mode) else { continue }
@@ -31,9 +34,14 @@ public enum FloatReference {
         return y
     }
 
-    public static func crop(_ x: FloatTensor, top: Int, bottom: Int, left: Int, right: Int) -> FloatTensor {
+    /// The same padding on all four sides.
+    public static func pad<E>(_ x: PlanarTensor<E>, mode: PaddingMode, all p: Int, zero: E = 0) -> PlanarTensor<E> {
+        p == 0 ? x : pad(x, mode: mode, top: p, bottom: p, left: p, right: p, zero: zero)
+    }
+
+    public static func crop<E>(_ x: PlanarTensor<E>, top: Int, bottom: Int, left: Int, right: Int) -> PlanarTensor<E> {
         let h = x.height - top - bottom, w = x.width - left - right
-        var y = FloatTensor(channels: x.channels, height: h, width: w)
+        var y = PlanarTensor<E>(channels: x.channels, height: h, width: w)
         for c in 0..<x.channels {
             for oy in 0..<h {
                 for ox in 0..<w { y[c, oy, ox] = x[c, oy + top, ox + left] }
