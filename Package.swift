@@ -2,6 +2,31 @@
 // dcd: checkpoint -> graph -> model file -> runtime -> command line.
 import PackageDescription
 
+// Building for a device's CPU: `DCD_TARGET_CPU=<llvm cpu name> swift build -c release` compiles
+// every target with `-target-cpu <name>` and, for CPUs with dot-product instructions, selects the
+// runtime kernels that use them (the portable kernels otherwise). Without it the build targets
+// the baseline of the host architecture and carries no unsafe flags. See README, "CPU targets".
+let targetCPU = Context.environment["DCD_TARGET_CPU"] ?? ""
+/// CPUs with AVX-512 VNNI (vpdpbusd on zmm registers).
+let avx512VNNICPUs: Set<String> = [
+    "cascadelake", "cooperlake", "icelake-client", "icelake-server", "tigerlake", "rocketlake", "sapphirerapids",
+    "emeraldrapids", "graniterapids", "graniterapids-d", "znver4", "znver5",
+]
+/// Other x86-64 CPUs with AVX2 (vpmaddwd on ymm registers).
+let avx2CPUs: Set<String> = [
+    "x86-64-v3", "x86-64-v4", "haswell", "broadwell", "skylake", "skylake-avx512", "alderlake", "raptorlake", "meteorlake",
+    "arrowlake", "gracemont", "znver1", "znver2", "znver3",
+]
+var cpuSettings: [SwiftSetting] = []
+if !targetCPU.isEmpty {
+    cpuSettings.append(.unsafeFlags(["-target-cpu", targetCPU]))
+    if avx512VNNICPUs.contains(targetCPU) {
+        cpuSettings.append(.define("DCD_AVX512VNNI"))
+    } else if avx2CPUs.contains(targetCPU) {
+        cpuSettings.append(.define("DCD_AVX2"))
+    }
+}
+
 let package = Package(
     name: "dcd",
     products: [
@@ -19,7 +44,7 @@ let package = Package(
 
         // The runtime: Swift standard library only (no Foundation, no Glibc), so that it also
         // builds as Embedded Swift for camera firmware.
-        .target(name: "DCDRuntime", exclude: ["ModelFile/FORMAT.md"]),
+        .target(name: "DCDRuntime", exclude: ["ModelFile/FORMAT.md"], swiftSettings: cpuSettings),
 
         // Checkpoint readers, graph builder, model file writer.
         .target(name: "DCDCompiler", dependencies: ["DCDRuntime", "CZlib"]),

@@ -19,13 +19,10 @@ public struct MemoryPlan: Sendable, Equatable {
 
     public var peakBytes: Int { arenaBytes + scratchBytes }
 
-    /// Plans for one input size: 4 bytes per element for float32 programs, 1 for int8 ones, 2
-    /// for mixed ones (16-bit activations; a bound for their 8-bit values).
-    public static func plan(_ program: ModelProgram, height: Int, width: Int) throws(RuntimeError) -> MemoryPlan {
-        let shapes = try program.inferShapes(height: height, width: width)
-        let elementBytes = program.precision == .int8 ? 1 : (program.precision == .mixed ? 2 : 4)
+    /// Places values of the given byte sizes (index = value id) by the rule above: offsets and
+    /// the arena size. Executors with their own layouts (`Int8Executor`) plan through this too.
+    public static func place(sizes: [Int], program: ModelProgram) -> (offsets: [Int], arenaBytes: Int) {
         let count = program.valueCount
-        let sizes = shapes.map { $0.elementCount * elementBytes }
         var first = [Int](repeating: 0, count: count), last = [Int](repeating: 0, count: count)
         for v in 1..<count { first[v] = v - 1; last[v] = v - 1 }
         for (i, op) in program.ops.enumerated() {
@@ -50,6 +47,16 @@ public struct MemoryPlan: Sendable, Equatable {
             placed.append(v)
             arena = max(arena, offset + sizes[v])
         }
+        return (offsets, arena)
+    }
+
+    /// Plans for one input size: 4 bytes per element for float32 programs, 1 for int8 ones, 2
+    /// for mixed ones (16-bit activations; a bound for their 8-bit values).
+    public static func plan(_ program: ModelProgram, height: Int, width: Int) throws(RuntimeError) -> MemoryPlan {
+        let shapes = try program.inferShapes(height: height, width: width)
+        let elementBytes = program.precision == .int8 ? 1 : (program.precision == .mixed ? 2 : 4)
+        let sizes = shapes.map { $0.elementCount * elementBytes }
+        let (offsets, arena) = place(sizes: sizes, program: program)
         var scratch = 0
         for (i, op) in program.ops.enumerated() where op.kind == .conv2d || op.kind == .convTranspose2d {
             let out = shapes[i + 1], input = shapes[op.input]

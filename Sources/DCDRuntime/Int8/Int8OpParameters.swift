@@ -36,6 +36,10 @@ public enum Int8OpParameters {
 
     public static func requantizationCount(channels c: Int, table: Int) -> Int { 6 + 2 * c + table }
     public static func instanceNormCount(channels c: Int) -> Int { 10 + 2 * c }
+    /// Mode 1: channel c's epsilon term (two words, high first).
+    public static func epsilon(_ p: [Int32], channel c: Int) -> Int64 {
+        Int64(p[epsilonStart + 2 * c]) << 32 | Int64(UInt32(bitPattern: p[epsilonStart + 2 * c + 1]))
+    }
     public static let floatInputScale = 5, floatOutputScale = 6, floatResidualZero = 7, floatResidualScale = 8
     public static let floatCount = 9
 }

@@ -251,61 +251,22 @@ public final class Int8ReferenceExecutor {
         return out
     }
 
-    /// Mode 1: InstanceNorm over each output plane in the integer domain, then the residual and
-    /// the clamp (ReLU is low = zOut).
-    ///
-    /// Per channel, N = H * W accumulators a_i:
-    ///   mean = round(sum a_i / N);  d_i = a_i - mean  (|d_i| < 2^28)
-    ///   r chosen so sum (round(d_i / 2^r))^2 < 2^46 (each term < 2^(2(b - r)), N < 2^nb)
-    ///   V = sum(...)^2 * 2^16 / N + eps_c * 2^16 / 2^2r   (variance / 2^2r, 16 fraction bits)
-    ///   sigma = isqrt(V * 2^2t) with t making V * 2^2t < 2^62: sigma ~ std * 2^(8 + t - r)
-    ///   M = P * 2^31 / sigma; out = zOut + round(d_i * M / 2^(31 + pk + r - 8 - t))
-    ///     = zOut + round(d_i / (s_out * std)), since P / 2^pk = 1 / s_out.
-    /// Every intermediate fits in Int64: d_i * M < 2^28 * 2^32.
+    /// Mode 1: InstanceNorm over each output plane in the integer domain (`InstanceNormChannel`),
+    /// then the residual and the clamp (ReLU is low = zOut).
     private func instanceNorm(_ op: ModelOp, _ acc: [Int64], _ p: [Int32], residual: CodeTensor?, _ shape: FeatureShape) -> CodeTensor {
         typealias P = Int8OpParameters
         let c = shape.channels, n = shape.height * shape.width
         var out = CodeTensor(channels: c, height: shape.height, width: shape.width)
         let zOut = Int64(p[P.zOut]), low = Int64(p[P.low]), high = Int64(p[P.high])
-        let bigP = Int64(p[P.normP]), pk = Int(p[P.normPk])
         let zRes = Int64(p[P.residualZero]), mRes = Int64(p[P.residualMultiplier]), shRes = Int(p[P.residualShift])
-        let nbits = FixedPoint.bitWidth(UInt64(n))
         for ch in 0..<c {
             let plane = acc[(ch * n)..<((ch + 1) * n)]
-            var s1: Int64 = 0
-            for a in plane { s1 += Int64(a) }
-            let mean = s1 >= 0 ? (s1 + Int64(n / 2)) / Int64(n) : -((-s1 + Int64(n / 2)) / Int64(n))
-            var maxDev: Int64 = 0
-            for a in plane { maxDev = max(maxDev, abs(Int64(a) - mean)) }
-            let r = max(0, FixedPoint.bitWidth(UInt64(maxDev)) - (46 - nbits) / 2)
-            // Deviations wider than 28 bits (16-bit inputs) are rounded to 28 bits before the
-            // multiply, so that d * M stays below 2^60.
-            let pre = max(0, FixedPoint.bitWidth(UInt64(maxDev)) - 28)
+            var channel = InstanceNormChannel(count: n, sum: plane.reduce(0, +), minimum: plane.min()!, maximum: plane.max()!)
             var s2: Int64 = 0
-            for a in plane {
-                let d = Int64(a) - mean
-                let q = r == 0 ? d : (d + (Int64(1) << (r - 1))) >> r
-                s2 += q * q
-            }
-            let epsilon = Int64(p[P.epsilonStart + 2 * ch]) << 32 | Int64(UInt32(bitPattern: p[P.epsilonStart + 2 * ch + 1]))
-            var v = (s2 << 16) / Int64(n) + (2 * r < 63 ? epsilon >> (2 * r) : 0)
-            if v <= 0 { v = 1 }
-            let t = (62 - FixedPoint.bitWidth(UInt64(v))) / 2
-            let sigma = Int64(FixedPoint.squareRoot(UInt64(v) << (2 * t)))
-            let m = (bigP << 31) / sigma
-            let sh = 31 + pk + r - 8 - t - pre
+            for a in plane { s2 += channel.squaredDeviation(a) }
+            channel.setGain(sumOfSquares: s2, count: n, epsilon: P.epsilon(p, channel: ch), p: Int64(p[P.normP]), pk: Int(p[P.normPk]))
             for i in 0..<n {
-                let full = Int64(plane[plane.startIndex + i]) - mean
-                let d = pre == 0 ? full : (full + (Int64(1) << (pre - 1))) >> pre
-                var y: Int64
-                if sh >= 1 && sh <= 62 {
-                    y = FixedPoint.multiply(d, m, shift: sh)
-                } else if sh > 62 {
-                    y = 0  // gain below 2^-31: no output change
-                } else {
-                    y = d > 0 ? high : (d < 0 ? -high : 0)  // gain above 1: saturate
-                }
-                var value = zOut + y
+                var value = zOut + channel.normalized(plane[plane.startIndex + i], high: high)
                 if let residual {
                     value += FixedPoint.multiply(Int64(residual.storage[ch * n + i]) - zRes, mRes, shift: shRes)
                 }

@@ -1,0 +1,325 @@
+/// The optimized int8 executor: interleaved 8-bit activations, packed weights, the tiled
+/// convolution kernel (`Int8ConvolutionKernel`), threads through `ParallelRunner`, every buffer
+/// planned per frame size and reused from frame to frame.
+///
+/// Its output equals `Int8ReferenceExecutor`'s bit for bit (tested): the same integer
+/// arithmetic, only reordered where the order cannot matter (integer sums). Programs the fast
+/// path does not cover (16-bit or float layers of mixed programs, blur filters that are not
+/// weighted means, accumulators that could leave int32) run on the reference executor, and
+/// `usesReference` says so.
+public final class Int8Executor {
+    public let program: ModelProgram
+    private let reference: Int8ReferenceExecutor
+    private let steps: [Step]
+    /// Why the fast path is not used (nil when it is).
+    public let referenceReason: String?
+    public var usesReference: Bool { referenceReason != nil }
+    private var frame: FramePlan?
+
+    private enum Step {
+        case pad(mode: PaddingMode, top: Int, left: Int, zero: UInt8)
+        case crop(top: Int, left: Int)
+        case blur(Int8BlurTaps, stride: Int, padding: Int, mode: PaddingMode)
+        case blurTransposed(Int8BlurTaps, stride: Int, padding: Int)
+        case convolution(Convolution)
+    }
+
+    private struct Convolution {
+        var op: ModelOp
+        var packed: Int8PackedConvolution
+        var zIn: UInt8
+        var zOut: Int64, low: Int64, high: Int64
+        // Mode 0.
+        var multipliers: [Int64] = [], shifts: [Int] = [], table: [UInt8] = []
+        // Mode 1.
+        var normalizes: Bool = false
+        var epsilon: [Int64] = [], p: Int64 = 0, pk: Int = 0
+        var residualZero: Int64 = 0, residualMultiplier: Int64 = 0, residualShift: Int = 1
+    }
+
+    public init(program: ModelProgram) throws(RuntimeError) {
+        reference = try Int8ReferenceExecutor(program: program)
+        self.program = program
+        var steps: [Step] = []
+        var reason: String?
+        for (i, op) in program.ops.enumerated() {
+            guard let step = Self.step(op, program) else {
+                reason = "op \(i) (\(op.kind)) is outside the 8-bit fast path"
+                break
+            }
+            steps.append(step)
+        }
+        self.steps = reason == nil ? steps : []
+        referenceReason = reason
+    }
+
+    deinit { frame?.release() }
+
+    /// The fast-path form of an op, or nil when only the reference can run it.
+    private static func step(_ op: ModelOp, _ program: ModelProgram) -> Step? {
+        typealias P = Int8OpParameters
+        let p = op.parameters >= 0 ? program.tensors[op.parameters].integers : []
+        func byte(_ v: Int32) -> UInt8? { v >= 0 && v <= 255 ? UInt8(v) : nil }
+        switch op.kind {
+        case .pad:
+            guard let zero = op.padMode == .zero ? byte(p[0]) : 0 else { return nil }
+            return .pad(mode: op.padMode, top: op.top, left: op.left, zero: zero)
+        case .crop:
+            return .crop(top: op.top, left: op.left)
+        case .depthwiseConv2d:
+            guard let taps = Int8BlurTaps(weight: program.tensors[op.weight], shift: Int(p[0]), transposedStride: nil) else { return nil }
+            return .blur(taps, stride: op.stride, padding: op.padding, mode: op.padMode)
+        case .depthwiseConvTranspose2d:
+            guard let taps = Int8BlurTaps(weight: program.tensors[op.weight], shift: Int(p[0]), transposedStride: op.stride) else { return nil }
+            return .blurTransposed(taps, stride: op.stride, padding: op.padding)
+        case .conv2d, .convTranspose2d:
+            // Outputs are bytes: codes up to 255, or table entries (bytes, checked at load).
+            let hasTable = p[P.mode] == 0 && p[P.tableLength] > 0
+            guard p[P.mode] != 2, let zIn = byte(p[P.zIn]), hasTable || p[P.high] <= 255 else { return nil }
+            let w = program.tensors[op.weight]
+            let transposed = op.kind == .convTranspose2d
+            let k = w.dims[2]
+            if transposed {
+                guard op.padding <= k - 1, op.outputPadding < op.stride + k else { return nil }
+            }
+            let bias = op.bias >= 0 ? program.tensors[op.bias].integers : []
+            // int32 accumulators: |sum w (q - zIn)| + |bias| <= terms * 127 * 255 + |bias| < 2^31.
+            let terms = Int64(transposed ? w.dims[0] : w.dims[1]) * Int64(k * k)
+            let largestBias = bias.map { Int64($0).magnitude }.max() ?? 0
+            guard terms * 127 * 255 + Int64(largestBias) < Int64(Int32.max) else { return nil }
+            let normalizes = p[P.mode] == 1
+            let packed = Int8PackedConvolution(weight: w, transposed: transposed, stride: op.stride,
+                                               bias: normalizes ? [] : bias, zIn: Int32(zIn))
+            var c = Convolution(op: op, packed: packed, zIn: zIn, zOut: Int64(p[P.zOut]), low: Int64(p[P.low]), high: Int64(p[P.high]))
+            let cout = packed.outputChannels
+            if normalizes {
+                c.normalizes = true
+                c.epsilon = (0..<cout).map { P.epsilon(p, channel: $0) }
+                c.p = Int64(p[P.normP])
+                c.pk = Int(p[P.normPk])
+                if op.epilogue.contains(.residual) {
+                    c.residualZero = Int64(p[P.residualZero])
+                    c.residualMultiplier = Int64(p[P.residualMultiplier])
+                    c.residualShift = Int(p[P.residualShift])
+                }
+            } else {
+                c.multipliers = (0..<cout).map { Int64(p[P.requantizationStart + $0]) }
+                c.shifts = (0..<cout).map { Int(p[P.requantizationStart + cout + $0]) }
+                let length = Int(p[P.tableLength])
+                c.table = (0..<length).map { UInt8(p[P.requantizationStart + 2 * cout + $0]) }
+            }
+            return .convolution(c)
+        case .instanceNorm, .relu, .add, .tanh:
+            return nil
+        }
+    }
+
+    /// Working memory for a frame of this size (the padded size is planned): the value arena,
+    /// the padded-input and accumulator scratch, and the statistics. The weights (packed once at
+    /// load) are not included.
+    public func workingBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
+        if usesReference { return try MemoryPlan.plan(program, height: paddedSize(height), width: paddedSize(width)).peakBytes }
+        return try FramePlan.layout(program, steps: steps, height: paddedSize(height), width: paddedSize(width)).totalBytes
+    }
+
+    private func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
+
+    /// Derains 8-bit pixels (3 channels, CHW) of any accepted size: sides are reflect-padded
+    /// (bottom, right) to the size multiple and the output is cropped back, as the reference does.
+    public func derain(pixels image: ByteTensor, parallel: ParallelRunner = .serial) throws(RuntimeError) -> ByteTensor {
+        if usesReference { return try reference.derain(pixels: image) }
+        guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
+        let ph = paddedSize(image.height), pw = paddedSize(image.width)
+        guard image.height >= 1, image.width >= 1, ph - image.height < image.height, pw - image.width < image.width else {
+            throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
+        }
+        if frame?.height != ph || frame?.width != pw {
+            frame?.release()
+            frame = nil
+            frame = try FramePlan.layout(program, steps: steps, height: ph, width: pw).allocate()
+        }
+        let f = frame!
+        // Input: interleave with the reflect padding of the image to the size multiple.
+        let input = f.map(0)
+        image.storage.withUnsafeBufferPointer { s in
+            input.base.update(repeating: 0, count: input.byteCount)
+            for y in 0..<ph {
+                let sy = FloatReference.sourceIndex(y, image.height, .reflect)!
+                for x in 0..<pw {
+                    let sx = FloatReference.sourceIndex(x, image.width, .reflect)!
+                    let target = input.pixel(y, x)
+                    for c in 0..<3 { target[c] = s[(c * image.height + sy) * image.width + sx] }
+                }
+            }
+        }
+        for (i, step) in steps.enumerated() {
+            run(step, program.ops[i], output: i + 1, f, parallel)
+        }
+        let out = f.map(program.ops.count)
+        var result = ByteTensor(channels: out.channels, height: image.height, width: image.width)
+        result.storage.withUnsafeMutableBufferPointer { o in
+            for c in 0..<out.channels {
+                for y in 0..<image.height {
+                    for x in 0..<image.width { o[(c * image.height + y) * image.width + x] = out.pixel(y, x)[c] }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Splits `rows` into about 4 bands per worker (tasks are dealt round-robin) and runs them.
+    private static func bands(_ rows: Int, _ parallel: ParallelRunner, _ body: (Range<Int>) -> Void) {
+        let count = max(1, min(rows, 4 * parallel.workerCount))
+        parallel.run(taskCount: count) { t in body((rows * t / count)..<(rows * (t + 1) / count)) }
+    }
+
+    private func run(_ step: Step, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner) {
+        let x = f.map(op.input), y = f.map(v)
+        switch step {
+        case let .pad(mode, top, left, zero):
+            Self.bands(y.height, parallel) { InterleavedByteKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) }
+        case let .crop(top, left):
+            Self.bands(y.height, parallel) { InterleavedByteKernels.crop(x, into: y, top: top, left: left, rows: $0) }
+        case let .blur(taps, stride, padding, mode):
+            Self.bands(y.height, parallel) { Int8Blur.convolve(x, into: y, taps, stride: stride, padding: padding, mode: mode, rows: $0) }
+        case let .blurTransposed(taps, stride, padding):
+            Self.bands(y.height, parallel) { Int8Blur.convolveTransposed(x, into: y, taps, stride: stride, padding: padding, rows: $0) }
+        case let .convolution(c):
+            convolve(c, x, y, residual: op.secondInput >= 0 ? f.map(op.secondInput) : nil, f, parallel)
+        }
+    }
+
+    private func convolve(_ c: Convolution, _ x: InterleavedByteMap, _ y: InterleavedByteMap, residual: InterleavedByteMap?,
+                          _ f: FramePlan, _ parallel: ParallelRunner) {
+        let op = c.op, k = c.packed.kernel
+        // 1. The kernel's input: the padded (or zero-inserted) copy, in the element type the
+        //    kernel reads (bytes, or int16 for AVX2).
+        let padded = InterleavedMap<Int8ConvolutionKernel.Input>(
+            base: f.paddedInput!, shape: Int8Convolution.paddedShape(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
+        if op.kind == .convTranspose2d {
+            Self.bands(padded.height, parallel) {
+                Int8Convolution.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: c.zIn, rows: $0)
+            }
+        } else {
+            Self.bands(padded.height, parallel) {
+                InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: c.zIn, rows: $0)
+            }
+        }
+        // 2. Accumulators: tasks are (block chunk, row band) pairs.
+        let packed = c.packed
+        let chunk = Int8ConvolutionKernel.blockTile
+        let chunks = (packed.blocks + chunk - 1) / chunk
+        let bandCount = max(1, min(y.height, (4 * parallel.workerCount + chunks - 1) / chunks))
+        let accumulators: UnsafeMutablePointer<Int32> = f.accumulators
+        let src = padded
+        packed.weights.withUnsafeBufferPointer { w in
+            packed.initial.withUnsafeBufferPointer { initial in
+                parallel.run(taskCount: chunks * bandCount) { task in
+                    let b = task % chunks, band = task / chunks
+                    let rows = (y.height * band / bandCount)..<(y.height * (band + 1) / bandCount)
+                    Int8Convolution.accumulate(src, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
+                                               rows: rows, blocks: (b * chunk)..<min(packed.blocks, (b + 1) * chunk), into: accumulators)
+                }
+            }
+        }
+        // 3. Epilogue.
+        let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16)
+        if !c.normalizes {
+            Self.bands(y.height, parallel) {
+                Int8ConvolutionEpilogue.requantize(acc, rows: $0, into: y, zOut: c.zOut, low: c.low, high: c.high,
+                                                   multipliers: c.multipliers, shifts: c.shifts, table: c.table)
+            }
+            return
+        }
+        let channels = y.channels, n = y.height * y.width
+        let bandTotal = max(1, min(y.height, 4 * parallel.workerCount))
+        let partial: UnsafeMutablePointer<Int64> = f.statistics
+        parallel.run(taskCount: bandTotal) { t in
+            Int8ConvolutionEpilogue.statistics(acc, rows: (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal),
+                                               channels: channels, into: partial + 3 * channels * t)
+        }
+        let norms: UnsafeMutablePointer<InstanceNormChannel> = f.norms
+        for ch in 0..<channels {
+            var sum: Int64 = 0, low = Int64.max, high = Int64.min
+            for t in 0..<bandTotal {
+                let s = partial + 3 * channels * t
+                sum += s[ch]; low = min(low, s[channels + ch]); high = max(high, s[2 * channels + ch])
+            }
+            norms[ch] = InstanceNormChannel(count: n, sum: sum, minimum: low, maximum: high)
+        }
+        let normBuffer = UnsafeBufferPointer(start: UnsafePointer(norms), count: channels)
+        parallel.run(taskCount: bandTotal) { t in
+            Int8ConvolutionEpilogue.squares(acc, rows: (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal),
+                                            normBuffer, into: partial + channels * t)
+        }
+        for ch in 0..<channels {
+            var s2: Int64 = 0
+            for t in 0..<bandTotal { s2 += partial[channels * t + ch] }
+            norms[ch].setGain(sumOfSquares: s2, count: n, epsilon: c.epsilon[ch], p: c.p, pk: c.pk)
+        }
+        Self.bands(y.height, parallel) {
+            Int8ConvolutionEpilogue.normalize(acc, rows: $0, normBuffer, residual: residual, residualZero: c.residualZero,
+                                              residualMultiplier: c.residualMultiplier, residualShift: c.residualShift,
+                                              zOut: c.zOut, low: c.low, high: c.high, into: y)
+        }
+    }
+
+    /// The buffers of one frame size: one arena for all values (placed by `MemoryPlan.place`),
+    /// the padded-input scratch, the int32 accumulators, the InstanceNorm statistics. Allocated
+    /// once when the size changes; nothing is allocated per frame.
+    private struct FramePlan {
+        var height: Int, width: Int
+        var shapes: [FeatureShape]
+        var offsets: [Int]
+        var arenaBytes: Int, paddedCount: Int, accumulatorCount: Int, statisticsCount: Int, channelCount: Int
+        var arena: UnsafeMutablePointer<UInt8>! = nil
+        /// The convolution kernel's padded input (`Int8ConvolutionKernel.Input` elements).
+        var paddedInput: UnsafeMutablePointer<Int8ConvolutionKernel.Input>! = nil
+        var accumulators: UnsafeMutablePointer<Int32>! = nil
+        var statistics: UnsafeMutablePointer<Int64>! = nil
+        var norms: UnsafeMutablePointer<InstanceNormChannel>! = nil
+
+        /// Statistics bands are bounded by this many workers (4 bands each).
+        static let maximumWorkers = 256
+
+        var totalBytes: Int { arenaBytes + paddedCount * MemoryLayout<Int8ConvolutionKernel.Input>.stride + accumulatorCount * 4 + statisticsCount * 8 + channelCount * MemoryLayout<InstanceNormChannel>.stride }
+
+        static func layout(_ program: ModelProgram, steps: [Step], height: Int, width: Int) throws(RuntimeError) -> FramePlan {
+            let shapes = try program.inferShapes(height: height, width: width)
+            // 64-byte aligned values.
+            let sizes = shapes.map { (InterleavedByteMap.byteCount($0) + 63) / 64 * 64 }
+            let (offsets, arena) = MemoryPlan.place(sizes: sizes, program: program)
+            var padded = 0, accumulators = 0, channels = 0
+            for (i, op) in program.ops.enumerated() {
+                guard case let .convolution(c) = steps[i] else { continue }
+                let input = shapes[op.input], out = shapes[i + 1]
+                padded = max(padded, InterleavedByteMap.byteCount(Int8Convolution.paddedShape(op, input: input, kernel: c.packed.kernel)))
+                accumulators = max(accumulators, out.height * out.width * c.packed.blocks * 16)
+                channels = max(channels, out.channels)
+            }
+            return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaBytes: arena, paddedCount: padded,
+                             accumulatorCount: accumulators, statisticsCount: 3 * channels * 4 * maximumWorkers, channelCount: channels)
+        }
+
+        func allocate() -> FramePlan {
+            var f = self
+            f.arena = .allocate(capacity: max(1, arenaBytes))
+            f.arena.initialize(repeating: 0, count: max(1, arenaBytes))
+            f.paddedInput = .allocate(capacity: max(1, paddedCount))
+            f.paddedInput.initialize(repeating: 0, count: max(1, paddedCount))
+            f.accumulators = .allocate(capacity: max(1, accumulatorCount))
+            f.accumulators.initialize(repeating: 0, count: max(1, accumulatorCount))
+            f.statistics = .allocate(capacity: max(1, statisticsCount))
+            f.statistics.initialize(repeating: 0, count: max(1, statisticsCount))
+            f.norms = .allocate(capacity: max(1, channelCount))
+            f.norms.initialize(repeating: InstanceNormChannel(count: 1, sum: 0, minimum: 0, maximum: 0), count: max(1, channelCount))
+            return f
+        }
+
+        func release() {
+            arena?.deallocate(); paddedInput?.deallocate(); accumulators?.deallocate(); statistics?.deallocate(); norms?.deallocate()
+        }
+
+        func map(_ value: Int) -> InterleavedByteMap { InterleavedByteMap(base: arena! + offsets[value], shape: shapes[value]) }
+    }
+}

@@ -1,0 +1,88 @@
+/// Driving the int8 convolution kernel over a frame: the padded (or zero-inserted) input, row
+/// bands and output-channel blocks, plus the plain reference the kernel is tested against.
+enum Int8Convolution {
+    /// Size of the padded input of a convolution: (H + 2p) x (W + 2p), or for a transposed
+    /// convolution the zero-inserted map ((H - 1) s + 1 + 2 (K - 1 - p) + outputPadding) likewise.
+    static func paddedShape(_ op: ModelOp, input: FeatureShape, kernel k: Int) -> FeatureShape {
+        if op.kind == .convTranspose2d {
+            let lead = k - 1 - op.padding
+            return FeatureShape(channels: input.channels,
+                                height: (input.height - 1) * op.stride + 1 + 2 * lead + op.outputPadding,
+                                width: (input.width - 1) * op.stride + 1 + 2 * lead + op.outputPadding)
+        }
+        return FeatureShape(channels: input.channels, height: input.height + 2 * op.padding, width: input.width + 2 * op.padding)
+    }
+
+    /// The zero-inserted input of a transposed convolution: x(iy, ix) at (lead + iy s, lead + ix s),
+    /// lead = K - 1 - p; every other pixel is zIn (real 0). A stride-1 convolution of it with the
+    /// flipped, transposed weight is the transposed convolution (`Int8PackedConvolution`).
+    static func dilate<E: FixedWidthInteger>(_ x: InterleavedByteMap, into y: InterleavedMap<E>, stride s: Int, lead: Int, zero: UInt8,
+                                             rows: Range<Int>) {
+        for oy in rows {
+            let row = y.pixel(oy, 0)
+            for ox in 0..<y.width {
+                (row + ox * y.channelStride).update(repeating: E(zero), count: x.channels)
+                (row + ox * y.channelStride + x.channels).update(repeating: 0, count: y.channelStride - x.channels)
+            }
+            let ny = oy - lead
+            guard ny >= 0, ny % s == 0, ny / s < x.height else { continue }
+            for ix in 0..<x.width {
+                InterleavedByteKernels.copy(x.pixel(ny / s, ix), to: y.pixel(oy, lead + ix * s), count: x.channelStride)
+            }
+        }
+    }
+
+    /// int32 accumulators for output rows `rows` and channel blocks `blocks` (see
+    /// `Int8ConvolutionKernel` for the output layout). `x` is the padded input.
+    static func accumulate(_ x: InterleavedMap<Int8ConvolutionKernel.Input>, _ p: Int8PackedConvolution,
+                           weights: UnsafePointer<Int8ConvolutionKernel.Weight>,
+                           initial: UnsafePointer<Int32>, outputWidth: Int, rows: Range<Int>, blocks: Range<Int>,
+                           into output: UnsafeMutablePointer<Int32>) {
+        typealias Kernel = Int8ConvolutionKernel
+        let g = Kernel.Geometry(pixelStep: p.stride * x.channelStride, inputStride: x.channelStride, rowStride: x.rowBytes,
+                                kernel: p.kernel, channels: x.channelStride, blockElements: p.blockElements,
+                                outputPixelStride: p.blocks * 16)
+        for oy in rows {
+            let rowInput = UnsafePointer(x.base + oy * p.stride * x.rowBytes)  // elements
+            let rowOutput = output + oy * outputWidth * g.outputPixelStride
+            var b = blocks.lowerBound
+            while b < blocks.upperBound {
+                let left = blocks.upperBound - b
+                let n = left >= 4 && Kernel.blockTile >= 4 ? 4 : (left >= 2 && Kernel.blockTile >= 2 ? 2 : 1)
+                var ox = 0
+                while ox < outputWidth {
+                    let count = min(Kernel.pixelTile, outputWidth - ox)
+                    Kernel.segment(count: count, blockCount: n, rowInput + ox * g.pixelStep, weights + b * p.blockElements,
+                                   initial + 16 * b, rowOutput + ox * g.outputPixelStride + 16 * b, g)
+                    ox += count
+                }
+                b += n
+            }
+        }
+    }
+
+    /// The definition `accumulate` is tested against: plain loops over the unpacked weight
+    /// (Cout, Cin, K, K) of the equivalent convolution and the same padded input.
+    static func referenceAccumulate(_ x: InterleavedMap<Int8ConvolutionKernel.Input>, weight: [Int32], outputChannels cout: Int, kernel k: Int, stride: Int,
+                                    initial: [Int32], outputHeight: Int, outputWidth: Int) -> [Int32] {
+        let pixelStride = (cout + 15) / 16 * 16
+        var out = [Int32](repeating: 0, count: outputHeight * outputWidth * pixelStride)
+        for oy in 0..<outputHeight {
+            for ox in 0..<outputWidth {
+                for co in 0..<cout {
+                    var acc = initial[co]
+                    for ci in 0..<x.channels {
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let q = Int32(x.pixel(oy * stride + ky, ox * stride + kx)[ci])
+                                acc = acc &+ weight[((co * x.channels + ci) * k + ky) * k + kx] &* q
+                            }
+                        }
+                    }
+                    out[(oy * outputWidth + ox) * pixelStride + co] = acc
+                }
+            }
+        }
+        return out
+    }
+}

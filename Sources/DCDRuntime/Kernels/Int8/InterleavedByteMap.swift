@@ -1,0 +1,105 @@
+/// A feature map in the layout the int8 kernels read: channels interleaved per pixel.
+///
+/// Layout (HWC, padded channels): pixel (y, x) occupies `channelStride` consecutive elements at
+/// element offset `(y * width + x) * channelStride`; elements 0..<channels are the channel codes,
+/// the rest (up to `channelStride`, a multiple of 4: one 4-channel dot-product group) are padding
+/// that convolution weights multiply by zero. A pixel's channels are one broadcast load away,
+/// which is what the dot-product instructions consume (vpdpbusd, sdot: 4 channels per lane;
+/// vpmaddwd: 2). Activations are bytes (`InterleavedByteMap`); a convolution's padded input
+/// copy has the element type its kernel reads (`Int8ConvolutionKernel.Input`).
+///
+/// The map does not own its memory: it points into the executor's arena, planned at load.
+typealias InterleavedByteMap = InterleavedMap<UInt8>
+
+struct InterleavedMap<Element: FixedWidthInteger> {
+    var base: UnsafeMutablePointer<Element>
+    var channels: Int
+    var height: Int
+    var width: Int
+    var channelStride: Int
+
+    static func channelStride(_ channels: Int) -> Int { (channels + 3) / 4 * 4 }
+    static func byteCount(_ shape: FeatureShape) -> Int { shape.height * shape.width * channelStride(shape.channels) }
+
+    init(base: UnsafeMutablePointer<Element>, shape: FeatureShape) {
+        self.base = base
+        channels = shape.channels
+        height = shape.height
+        width = shape.width
+        channelStride = Self.channelStride(shape.channels)
+    }
+
+    /// Elements per row and in all (bytes for byte maps).
+    var rowBytes: Int { width * channelStride }
+    var byteCount: Int { height * rowBytes }
+
+    @inline(__always)
+    func pixel(_ y: Int, _ x: Int) -> UnsafeMutablePointer<Element> { base + (y * width + x) * channelStride }
+}
+
+/// Layout conversions and the data-movement ops of int8 programs (pad, crop), on interleaved
+/// maps. Plain loops: they move bytes, a few percent of the time of a convolution.
+enum InterleavedByteKernels {
+    /// CHW bytes -> interleaved; padding channels are zeroed.
+    static func interleave(_ x: ByteTensor, into map: InterleavedByteMap) {
+        precondition(x.channels == map.channels && x.height == map.height && x.width == map.width)
+        map.base.update(repeating: 0, count: map.byteCount)
+        x.storage.withUnsafeBufferPointer { s in
+            for c in 0..<x.channels {
+                for y in 0..<x.height {
+                    for xx in 0..<x.width { map.pixel(y, xx)[c] = s[(c * x.height + y) * x.width + xx] }
+                }
+            }
+        }
+    }
+
+    /// Interleaved -> CHW bytes (the first `channels` channels).
+    static func planar(_ map: InterleavedByteMap) -> ByteTensor {
+        var out = ByteTensor(channels: map.channels, height: map.height, width: map.width)
+        out.storage.withUnsafeMutableBufferPointer { o in
+            for c in 0..<map.channels {
+                for y in 0..<map.height {
+                    for x in 0..<map.width { o[(c * map.height + y) * map.width + x] = map.pixel(y, x)[c] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Pads by (top, bottom, left, right): whole pixels (all `channelStride` elements) are
+    /// copied from their source pixel (`FloatReference.sourceIndex`), or filled with `zero` in
+    /// zero mode. The output has the input's channel stride; its element type may be wider (the
+    /// padded input of a convolution kernel that reads 16-bit values).
+    static func pad<E: FixedWidthInteger>(_ x: InterleavedByteMap, into y: InterleavedMap<E>, mode: PaddingMode,
+                                          top: Int, left: Int, zero: UInt8, rows: Range<Int>) {
+        let stride = x.channelStride
+        for oy in rows {
+            let sy = FloatReference.sourceIndex(oy - top, x.height, mode)
+            for ox in 0..<y.width {
+                let target = y.pixel(oy, ox)
+                if let sy, let sx = FloatReference.sourceIndex(ox - left, x.width, mode) {
+                    copy(x.pixel(sy, sx), to: target, count: stride)
+                } else {
+                    target.update(repeating: E(zero), count: x.channels)
+                    (target + x.channels).update(repeating: 0, count: stride - x.channels)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func copy<E: FixedWidthInteger>(_ source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<E>, count: Int) {
+        if E.self == UInt8.self {
+            UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count)
+        } else {
+            for c in 0..<count { target[c] = E(source[c]) }
+        }
+    }
+
+    /// Removes `top` rows and `left` columns (the output's size says how many remain).
+    static func crop(_ x: InterleavedByteMap, into y: InterleavedByteMap, top: Int, left: Int, rows: Range<Int>) {
+        for oy in rows {
+            y.pixel(oy, 0).update(from: x.pixel(oy + top, left), count: y.rowBytes)
+        }
+    }
+}
