@@ -19,38 +19,59 @@ struct DCDRun: ParsableCommand {
     var model: String = DCDRun.defaultModel
 
     @Argument(help: "Input PNG file.")
-    var input: String
+    var input: String?
 
     @Option(name: .shortAndLong, help: "Output file (.png, or .npy for float values).")
-    var output: String
+    var output: String?
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ThreadPool.availableCores
+
+    @Flag(help: "Benchmark the model on a synthetic frame instead of deraining a file.")
+    var bench = false
+
+    @Option(help: "Benchmark frame size, WxH.")
+    var size: String = "256x256"
+
+    @Option(help: "Benchmark runs after one warm-up run.")
+    var runs: Int = 10
+
+    @Flag(help: "Benchmark result as one JSON object.")
+    var json = false
+
+    @Flag(help: "With --bench: the median time of every op, on standard error.")
+    var profile = false
 
     static let defaultModel = "models/default.dcdm"
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if bench {
+            guard input == nil && output == nil else { throw ValidationError("--bench takes no input or output file") }
+            guard runs >= 1 && runs <= 10_000 else { throw ValidationError("--runs must be between 1 and 10000, got \(runs)") }
+            guard BenchSize(size) != nil else { throw ValidationError("--size must be WxH with sides 1...16384, got '\(size)'") }
+            return
+        }
+        guard !json else { throw ValidationError("--json goes with --bench") }
+        guard input != nil else { throw ValidationError("an input PNG is required (or --bench)") }
+        guard let output else { throw ValidationError("an output file is required: -o out.png") }
         guard output.hasSuffix(".png") || output.hasSuffix(".npy") else {
             throw ValidationError("output '\(output)' must end in .png or .npy")
         }
     }
 
-    /// A loaded model: the executor its precision needs.
-    enum Model {
-        case float(FloatExecutor)
-        case int8(Int8ReferenceExecutor)
-    }
-
     func run() throws {
-        let model: Model
+        let model: LoadedModel
         do {
-            let bytes = try Files.read(self.model)
-            let program = try bytes.withUnsafeBytes { raw throws(RuntimeError) in try ModelFileReader.read(raw) }
-            model = program.precision != .float32 ? .int8(try Int8ReferenceExecutor(program: program)) : .float(try FloatExecutor(program: program))
+            model = try LoadedModel(path: self.model)
         } catch {
             throw Failure("\(self.model): \(error)")
         }
+        if bench {
+            try Bench(model: model, modelPath: self.model, size: BenchSize(size)!, runs: runs, threads: threads, json: json, profile: profile).run()
+            return
+        }
+        let input = self.input!, output = self.output!
         let image: Image
         do {
             image = try PNGCodec.decode(try Files.read(input))
@@ -69,7 +90,7 @@ struct DCDRun: ParsableCommand {
                 pixels = out.storage
                 result = image.replacingColor(withPixels: out)
             case .int8(let executor):
-                let out = try executor.derain(pixels: image.byteTensor())
+                let out = try executor.derain(pixels: image.byteTensor(), parallel: ThreadPool.runner(threads: threads))
                 pixels = out.storage.map { Float($0) }
                 result = image.replacingColor(withBytes: out)
             }

@@ -14,6 +14,8 @@ public final class Int8Executor {
     /// Why the fast path is not used (nil when it is).
     public let referenceReason: String?
     public var usesReference: Bool { referenceReason != nil }
+    /// The convolution kernel this build uses: "avx512-vnni", "avx2" or "portable".
+    public static var kernelName: String { Int8ConvolutionKernel.name }
     private var frame: FramePlan?
 
     private enum Step {
@@ -126,7 +128,9 @@ public final class Int8Executor {
 
     /// Derains 8-bit pixels (3 channels, CHW) of any accepted size: sides are reflect-padded
     /// (bottom, right) to the size multiple and the output is cropped back, as the reference does.
-    public func derain(pixels image: ByteTensor, parallel: ParallelRunner = .serial) throws(RuntimeError) -> ByteTensor {
+    /// `opFinished` is called after each op with its index (a host can time the ops with it).
+    public func derain(pixels image: ByteTensor, parallel: ParallelRunner = .serial,
+                       opFinished: (Int) -> Void = { _ in }) throws(RuntimeError) -> ByteTensor {
         if usesReference { return try reference.derain(pixels: image) }
         guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
         let ph = paddedSize(image.height), pw = paddedSize(image.width)
@@ -154,6 +158,7 @@ public final class Int8Executor {
         }
         for (i, step) in steps.enumerated() {
             run(step, program.ops[i], output: i + 1, f, parallel)
+            opFinished(i)
         }
         let out = f.map(program.ops.count)
         var result = ByteTensor(channels: out.channels, height: image.height, width: image.width)

@@ -176,26 +176,28 @@ extension ModelProgram {
     /// Multiply-accumulates of one run at the given input size (convolutions, dense and depthwise).
     public func multiplyAccumulates(height: Int, width: Int) throws(RuntimeError) -> Int {
         let shapes = try inferShapes(height: height, width: width)
-        var macs = 0
-        for (i, op) in ops.enumerated() {
-            let inShape = shapes[op.input], out = shapes[i + 1]
-            switch op.kind {
-            case .conv2d:
-                let d = tensors[op.weight].dims
-                macs += out.elementCount * d[1] * d[2] * d[3]
-            case .convTranspose2d:
-                let d = tensors[op.weight].dims
-                macs += inShape.elementCount * d[1] * d[2] * d[3]
-            case .depthwiseConv2d:
-                let d = tensors[op.weight].dims
-                macs += out.elementCount * d[2] * d[3]
-            case .depthwiseConvTranspose2d:
-                let d = tensors[op.weight].dims
-                macs += inShape.elementCount * d[2] * d[3]
-            default:
-                break
-            }
+        return ops.indices.reduce(0) { $0 + multiplyAccumulates(op: $1, shapes: shapes) }
+    }
+
+    /// MACs of op `i` given the inferred shapes (0 for ops that do not multiply).
+    public func multiplyAccumulates(op i: Int, shapes: [FeatureShape]) -> Int {
+        let op = ops[i]
+        let inShape = shapes[op.input], out = shapes[i + 1]
+        switch op.kind {
+        case .conv2d:
+            let d = tensors[op.weight].dims
+            return out.elementCount * d[1] * d[2] * d[3]
+        case .convTranspose2d:
+            let d = tensors[op.weight].dims
+            return inShape.elementCount * d[1] * d[2] * d[3]
+        case .depthwiseConv2d:
+            let d = tensors[op.weight].dims
+            return out.elementCount * d[2] * d[3]
+        case .depthwiseConvTranspose2d:
+            let d = tensors[op.weight].dims
+            return inShape.elementCount * d[2] * d[3]
+        default:
+            return 0
         }
-        return macs
     }
 }

@@ -72,17 +72,21 @@ enum Int8ConvolutionKernel {
             }
             var wp = UnsafeRawPointer(weights)
             let blockBytes = g.blockElements
+            // Byte offsets of the tile's pixels; wrapping arithmetic: no overflow checks in the loop.
+            var offsets = InlineArray<T, Int>(repeating: 0)
+            for t in 0..<T { offsets[t] = t &* g.pixelStep }
             for ky in 0..<g.kernel {
                 for kx in 0..<g.kernel {
-                    let tap = UnsafeRawPointer(input + ky * g.rowStride + kx * g.inputStride)
-                    for cg in 0..<(g.channels / 4) {
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<(g.channels / 4) {
                         var w = InlineArray<G, __m512i>(repeating: __m512i())
-                        for b in 0..<G { w[b] = (wp + b * blockBytes).loadUnaligned(as: __m512i.self) }
+                        for b in 0..<G { w[b] = wp.loadUnaligned(fromByteOffset: b &* blockBytes, as: __m512i.self) }
                         for t in 0..<T {
-                            let x = _mm512_set1_epi32((tap + t * g.pixelStep + 4 * cg).loadUnaligned(as: Int32.self))
+                            let x = _mm512_set1_epi32(xp.loadUnaligned(fromByteOffset: offsets[t], as: Int32.self))
                             for b in 0..<G { acc[b][t] = _mm512_dpbusd_epi32(acc[b][t], x, w[b]) }
                         }
                         wp += 64
+                        xp += 4
                     }
                 }
             }
@@ -98,18 +102,23 @@ enum Int8ConvolutionKernel {
             let start1 = UnsafeRawPointer(initial + 8).loadUnaligned(as: __m256i.self)
             for t in 0..<T { acc[t][0] = start0; acc[t][1] = start1 }
             var wp = UnsafeRawPointer(weights)
+            // Byte offsets of the tile's pixels (int16 elements); wrapping arithmetic: no
+            // overflow checks in the loop.
+            var offsets = InlineArray<T, Int>(repeating: 0)
+            for t in 0..<T { offsets[t] = t &* g.pixelStep &* 2 }
             for ky in 0..<g.kernel {
                 for kx in 0..<g.kernel {
-                    let tap = UnsafeRawPointer(input + ky * g.rowStride + kx * g.inputStride)
-                    for pair in 0..<(g.channels / 2) {
-                        let w0 = wp.loadUnaligned(as: __m256i.self), w1 = (wp + 32).loadUnaligned(as: __m256i.self)
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<(g.channels / 2) {
+                        let w0 = wp.loadUnaligned(as: __m256i.self), w1 = wp.loadUnaligned(fromByteOffset: 32, as: __m256i.self)
                         for t in 0..<T {
                             // Two int16 input channels, broadcast to every 32-bit lane.
-                            let x = _mm256_set1_epi32((tap + 2 * (t * g.pixelStep + 2 * pair)).loadUnaligned(as: Int32.self))
+                            let x = _mm256_set1_epi32(xp.loadUnaligned(fromByteOffset: offsets[t], as: Int32.self))
                             acc[t][0] = _mm256_add_epi32(acc[t][0], _mm256_madd_epi16(x, w0))
                             acc[t][1] = _mm256_add_epi32(acc[t][1], _mm256_madd_epi16(x, w1))
                         }
                         wp += 64
+                        xp += 4
                     }
                 }
             }
@@ -123,20 +132,24 @@ enum Int8ConvolutionKernel {
                 let start = UnsafeRawPointer(initial + 16 * b).loadUnaligned(as: SIMD16<Int32>.self)
                 for t in 0..<T { acc[b][t] = start }
             }
-            var wp = weights
+            var wp = UnsafeRawPointer(weights)
+            // Offsets of the tile's pixels; wrapping arithmetic: no overflow checks in the loop.
+            var offsets = InlineArray<T, Int>(repeating: 0)
+            for t in 0..<T { offsets[t] = t &* g.pixelStep }
             for ky in 0..<g.kernel {
                 for kx in 0..<g.kernel {
-                    let tap = input + ky * g.rowStride + kx * g.inputStride
-                    for c in 0..<g.channels {
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<g.channels {
                         var w = InlineArray<G, SIMD16<Int32>>(repeating: .zero)
                         for b in 0..<G {
-                            w[b] = SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(wp + b * g.blockElements).loadUnaligned(as: SIMD16<Int8>.self))
+                            w[b] = SIMD16<Int32>(truncatingIfNeeded: wp.loadUnaligned(fromByteOffset: b &* g.blockElements, as: SIMD16<Int8>.self))
                         }
                         for t in 0..<T {
-                            let x = Int32(tap[t * g.pixelStep + c])
+                            let x = Int32(xp.load(fromByteOffset: offsets[t], as: UInt8.self))
                             for b in 0..<G { acc[b][t] &+= w[b] &* x }
                         }
                         wp += 16
+                        xp += 1
                     }
                 }
             }
