@@ -14,7 +14,7 @@ let avx512VNNICPUs: Set<String> = [
 ]
 /// Other x86-64 CPUs with AVX2 (vpmaddwd on ymm registers).
 let avx2CPUs: Set<String> = [
-    "x86-64-v3", "x86-64-v4", "haswell", "broadwell", "skylake", "skylake-avx512", "alderlake", "raptorlake", "meteorlake",
+    "haswell", "core-avx2", "broadwell", "skylake", "skylake-avx512", "alderlake", "raptorlake", "meteorlake",
     "arrowlake", "gracemont", "znver1", "znver2", "znver3",
 ]
 var cpuSettings: [SwiftSetting] = []

@@ -38,19 +38,19 @@ struct Bench {
             }
         }
         let floatPixels = FloatTensor(channels: 3, height: size.height, width: size.width, storage: pixels.storage.map { Float($0) })
-        // Per op: milliseconds of each timed run (int8 models).
+        // Per op: milliseconds of each timed run.
         var opTimes = [[Double]](repeating: [], count: program.ops.count)
         var timing = false
         func once() throws {
+            var last = ProcessClock.seconds()
+            func opFinished(_ i: Int) {
+                let now = ProcessClock.seconds()
+                if timing { opTimes[i].append((now - last) * 1000) }
+                last = now
+            }
             switch model {
-            case .float(let e): _ = try e.derain(pixels: floatPixels, parallel: parallel)
-            case .int8(let e):
-                var last = ProcessClock.seconds()
-                _ = try e.derain(pixels: pixels, parallel: parallel) { i in
-                    let now = ProcessClock.seconds()
-                    if timing { opTimes[i].append((now - last) * 1000) }
-                    last = now
-                }
+            case .float(let e): _ = try e.derain(pixels: floatPixels, parallel: parallel, opFinished: opFinished)
+            case .int8(let e): _ = try e.derain(pixels: pixels, parallel: parallel, opFinished: opFinished)
             }
         }
         var times: [Double] = []
@@ -70,9 +70,11 @@ struct Bench {
         let gmacs = Double(macs) / 1e9 / (median / 1000)
         let rss = ProcessClock.peakResidentBytes()
         let precision: String
-        var kernel = "float"
+        var kernel: String
         switch model {
-        case .float: precision = "float32"
+        case .float(let e):
+            precision = "float32"
+            kernel = e.usesReference ? "reference" : FloatExecutor.kernelName
         case .int8(let e):
             precision = program.precision == .mixed ? "mixed" : "int8"
             kernel = e.usesReference ? "reference" : Int8Executor.kernelName

@@ -34,7 +34,7 @@ struct Int8Tests {
         let q = try Quantizer.quantize(float, statistics: stats, method: .minMax)
         let test = Self.image(3, 28, 36)
         var floatOut = FloatTensor(channels: 0, height: 0, width: 0)
-        _ = try FloatExecutor(program: float).derain(pixels: test) { _, v in floatOut = v }
+        _ = try FloatReferenceExecutor(program: float).derain(pixels: test) { _, v in floatOut = v }
         var int8Out = CodeTensor(channels: 0, height: 0, width: 0)
         _ = try Int8ReferenceExecutor(program: q.program).derain(pixels: QuantizationReport.bytes(test)) { _, v in int8Out = v }
         let a = q.activations[1]

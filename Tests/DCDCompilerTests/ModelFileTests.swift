@@ -106,7 +106,7 @@ extension ModelFileTests {
             Self.u32(interesting[Int(rng.next() % UInt64(interesting.count))], into: &b, at: word * 4)
             do {
                 let program = try Self.read(Self.resealed(b))
-                _ = try FloatExecutor(program: program).derain(pixels: image)
+                _ = try FloatReferenceExecutor(program: program).derain(pixels: image)
             } catch {}
         }
     }

@@ -22,8 +22,8 @@ struct PassTests {
     static func expectSameOutput(_ a: Graph, _ b: Graph, _ what: String) throws {
         var rng = SeededRandom(seed: 5)
         let image = FloatTensor(channels: 3, height: 22, width: 26, storage: (0..<(3 * 22 * 26)).map { _ in (rng.symmetric() + 1) * 127.5 })
-        let x = try FloatExecutor(program: a.program).derain(pixels: image)
-        let y = try FloatExecutor(program: b.program).derain(pixels: image)
+        let x = try FloatReferenceExecutor(program: a.program).derain(pixels: image)
+        let y = try FloatReferenceExecutor(program: b.program).derain(pixels: image)
         var worst: Float = 0
         for (u, v) in zip(x.storage, y.storage) { worst = max(worst, abs(u - v)) }
         #expect(worst <= Tolerance.equivalentGraphsInPixels, "\(what): outputs differ by \(worst) pixel levels")

@@ -30,7 +30,7 @@ struct Conv2dF32S1Tile4x16Tests {
         let reversed = ParallelRunner(workerCount: workers) { count, body in
             for i in (0..<count).reversed() { body(i) }
         }
-        return FloatExecutor.convolveTiled(x, packed, outputShape: FeatureShape(
+        return FloatReferenceExecutor.convolveTiled(x, packed, outputShape: FeatureShape(
             channels: s.cout, height: s.height - s.kernel + 1, width: s.width - s.kernel + 1), parallel: workers == 1 ? .serial : reversed)
     }
 

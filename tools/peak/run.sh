@@ -1,12 +1,12 @@
 #!/bin/bash
 # Multiply-accumulate peak of this machine and the int8 convolution kernel's throughput.
-#   tools/peak/run.sh [cpu]     (default cpu: znver3, i.e. AVX2; e.g. x86-64-v3, cortex-a76)
+#   tools/peak/run.sh [cpu]     (default cpu: znver3, i.e. AVX2; e.g. haswell, znver4)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CPU=${1:-znver3}
 case "$CPU" in
   znver4|znver5|icelake-server|sapphirerapids|cascadelake) DEFINE=-DDCD_AVX512VNNI ;;
-  x86-64-v3|haswell|skylake|alderlake|znver1|znver2|znver3) DEFINE=-DDCD_AVX2 ;;
+  haswell|core-avx2|skylake|alderlake|znver1|znver2|znver3) DEFINE=-DDCD_AVX2 ;;
   *) DEFINE= ;;
 esac
 OUT=$(mktemp -d)

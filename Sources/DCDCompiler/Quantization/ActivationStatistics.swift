@@ -42,7 +42,7 @@ public struct ValueStatistics {
 /// (index 0) and every op's output (index op + 1).
 public enum Calibration {
     public static func statistics(of program: ModelProgram, crops: [FloatTensor], parallel: ParallelRunner = .serial) throws -> [ValueStatistics] {
-        let executor = try FloatExecutor(program: program)
+        let executor = try FloatReferenceExecutor(program: program)
         var stats = [ValueStatistics](repeating: ValueStatistics(), count: program.valueCount)
         let share = ValueStatistics.sampleCapacity / max(1, crops.count)
         for crop in crops {

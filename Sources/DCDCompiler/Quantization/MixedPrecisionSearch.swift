@@ -24,7 +24,7 @@ public enum MixedPrecisionSearch {
     /// command line passes 128x128 centre crops of two held-out photos).
     public static func search(float: ModelProgram, statistics: [ValueStatistics], method: CalibrationMethod,
                               heldOut: [FloatTensor], target: Double, fixed: [Int: LayerPrecision] = [:]) throws -> Outcome {
-        let reference = try heldOut.map { QuantizationReport.bytes(try FloatExecutor(program: float).derain(pixels: $0)) }
+        let reference = try heldOut.map { QuantizationReport.bytes(try FloatReferenceExecutor(program: float).derain(pixels: $0)) }
         func psnr(_ layers: [Int: LayerPrecision]) throws -> (Quantizer.Result, Double) {
             let q = try Quantizer.quantize(float, statistics: statistics, method: method, layers: layers)
             let executor = try Int8ReferenceExecutor(program: q.program)

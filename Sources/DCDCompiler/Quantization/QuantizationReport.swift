@@ -16,7 +16,7 @@ public struct QuantizationReport {
     public var meanPSNR: Double { heldOutPSNR.isEmpty ? .nan : heldOutPSNR.reduce(0, +) / Double(heldOutPSNR.count) }
 
     public static func measure(float: ModelProgram, int8: Quantizer.Result, layerImages: [FloatTensor], heldOut: [FloatTensor]) throws -> QuantizationReport {
-        let fx = try FloatExecutor(program: float)
+        let fx = try FloatReferenceExecutor(program: float)
         let qx = try Int8ReferenceExecutor(program: int8.program)
         var signal = [Double](repeating: 0, count: float.ops.count), noise = signal
         for image in layerImages {

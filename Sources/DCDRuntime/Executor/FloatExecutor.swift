@@ -1,196 +1,339 @@
-/// Runs a float32 program op by op.
+/// The optimized float32 executor: the float twin of `Int8Executor`. Interleaved float maps,
+/// packed weights, the tiled `FloatConvolutionKernel`, fused epilogues (InstanceNorm, residual,
+/// ReLU, tanh, pixels), threads through `ParallelRunner`, buffers planned per frame size.
 ///
-/// Validate at load, run blind: `init` validates the program and packs weights; `run` only checks
-/// the input size (shape inference) before it computes. Stride-1 dense convolutions use the tiled
-/// kernel; everything else uses the reference kernels, which cost a few percent of the MACs.
+/// It matches `FloatReferenceExecutor` within float rounding (tested: the sums are the same
+/// terms in another order, and FMA rounds once where the reference rounds twice). Programs with
+/// ops left unfused (a standalone InstanceNorm, ReLU, tanh or add) or per-channel depthwise
+/// filters run on the reference executor; `referenceReason` says why.
 public final class FloatExecutor {
     public let program: ModelProgram
-    /// Per op: packed weights for the tiled convolution, or nil.
-    private let packedWeights: [PackedConvWeights?]
-    /// Per value: the index of the last op reading it (so its memory is released after it).
-    private let lastUse: [Int]
+    private let reference: FloatReferenceExecutor
+    private let steps: [Step]
+    public let referenceReason: String?
+    public var usesReference: Bool { referenceReason != nil }
+    public static var kernelName: String { FloatConvolutionKernel.name }
+    private var frame: FramePlan?
+
+    private enum Step {
+        case pad(mode: PaddingMode, top: Int, left: Int)
+        case crop(top: Int, left: Int)
+        case blur(taps: [Float], kernel: Int, stride: Int, padding: Int, mode: PaddingMode)
+        case blurTransposed(taps: [Float], kernel: Int, stride: Int, padding: Int)
+        case convolution(op: ModelOp, packed: FloatPackedConvolution)
+    }
 
     public init(program: ModelProgram) throws(RuntimeError) {
-        guard program.precision == .float32 else {
-            throw RuntimeError(.invalidProgram, "the float executor runs float32 programs; this one is \(program.precision)")
-        }
-        try program.validate()
+        reference = try FloatReferenceExecutor(program: program)
         self.program = program
-        var packed: [PackedConvWeights?] = []
-        for op in program.ops {
-            if op.kind == .conv2d && op.stride == 1 {
-                let w = program.tensors[op.weight]
-                packed.append(PackedConvWeights(weight: w.values, bias: op.bias >= 0 ? program.tensors[op.bias].values : [],
-                                                outputChannels: w.dims[0], inputChannels: w.dims[1], kernel: w.dims[2]))
-            } else {
-                packed.append(nil)
+        var steps: [Step] = []
+        var reason: String?
+        for (i, op) in program.ops.enumerated() {
+            guard let step = Self.step(op, program) else {
+                reason = "op \(i) (\(op.kind)) is outside the fused fast path"
+                break
             }
+            steps.append(step)
         }
-        packedWeights = packed
-        var last = [Int](repeating: -1, count: program.valueCount)
-        for (i, op) in program.ops.enumerated() {
-            last[op.input] = i
-            if op.secondInput >= 0 { last[op.secondInput] = i }
-        }
-        lastUse = last
+        self.steps = reason == nil ? steps : []
+        referenceReason = reason
     }
 
-    private func paddedSize(_ n: Int) -> Int {
-        let m = program.sizeMultiple
-        return (n + m - 1) / m * m
-    }
+    deinit { frame?.release() }
 
-    private func paddedShapes(height: Int, width: Int) throws(RuntimeError) -> [FeatureShape] {
-        let ph = paddedSize(height), pw = paddedSize(width)
-        // Reflect padding of the image itself needs the pad to be smaller than the side.
-        guard height >= 1, width >= 1, ph - height < height, pw - width < width else {
-            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
-        }
-        return try program.inferShapes(height: ph, width: pw)
-    }
-
-    /// Runs the network on an image of any size, in pixel units: input values 0...255 (3 channels,
-    /// CHW), output values (y + 1) / 2 * 255, not rounded or clamped. Sides are reflect-padded
-    /// (bottom, right) to a multiple of `sizeMultiple` and the output is cropped back. The
-    /// program's own encodings (folded or not) are handled here.
-    /// `observe` sees every op's output (op index, value) on the padded frame, for calibration and
-    /// per-layer comparisons.
-    public func derain(pixels image: FloatTensor, parallel: ParallelRunner = .serial,
-                       observe: (Int, FloatTensor) -> Void = { _, _ in }) throws(RuntimeError) -> FloatTensor {
-        guard image.channels == 3 else {
-            throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)")
-        }
-        let shapes = try paddedShapes(height: image.height, width: image.width)
-        let ph = shapes[0].height, pw = shapes[0].width
-        var input = image
-        if !program.encoding.contains(.inputPixels) {
-            // ToTensor + Normalize(0.5, 0.5): x / 255 * 2 - 1.
-            for i in input.storage.indices { input.storage[i] = input.storage[i] / 255 * 2 - 1 }
-        }
-        if ph != image.height || pw != image.width {
-            input = FloatReference.pad(input, mode: .reflect, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
-        }
-        var out = try run(input, shapes: shapes, parallel: parallel, observe: observe)
-        if ph != image.height || pw != image.width {
-            out = FloatReference.crop(out, top: 0, bottom: ph - image.height, left: 0, right: pw - image.width)
-        }
-        if !program.encoding.contains(.outputPixels) {
-            for i in out.storage.indices { out.storage[i] = (out.storage[i] + 1) / 2 * 255 }
-        }
-        return out
-    }
-
-    /// Runs the program on an input whose size the network accepts as it is.
-    public func run(_ input: FloatTensor, parallel: ParallelRunner = .serial) throws(RuntimeError) -> FloatTensor {
-        guard input.channels == 3 else {
-            throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(input.channels)")
-        }
-        let shapes = try program.inferShapes(height: input.height, width: input.width)
-        return try run(input, shapes: shapes, parallel: parallel)
-    }
-
-    private func run(_ input: FloatTensor, shapes: [FeatureShape], parallel: ParallelRunner,
-                     observe: (Int, FloatTensor) -> Void = { _, _ in }) throws(RuntimeError) -> FloatTensor {
-        var values = [FloatTensor?](repeating: nil, count: program.valueCount)
-        values[0] = input
-        for (i, op) in program.ops.enumerated() {
-            let x = values[op.input]!
-            values[i + 1] = execute(op, index: i, x, values, outputShape: shapes[i + 1], parallel: parallel)
-            observe(i, values[i + 1]!)
-            // Release what no later op reads.
-            if lastUse[op.input] == i { values[op.input] = nil }
-            if op.secondInput >= 0 && lastUse[op.secondInput] == i { values[op.secondInput] = nil }
-        }
-        return values[program.ops.count]!
-    }
-
-    private func execute(_ op: ModelOp, index: Int, _ x: FloatTensor, _ values: [FloatTensor?],
-                         outputShape: FeatureShape, parallel: ParallelRunner) -> FloatTensor {
-        let tensors = program.tensors
+    private static func step(_ op: ModelOp, _ program: ModelProgram) -> Step? {
         switch op.kind {
-        case .pad:
-            return FloatReference.pad(x, mode: op.padMode, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
-        case .crop:
-            return FloatReference.crop(x, top: op.top, bottom: op.bottom, left: op.left, right: op.right)
+        case .pad: return .pad(mode: op.padMode, top: op.top, left: op.left)
+        case .crop: return .crop(top: op.top, left: op.left)
+        case .depthwiseConv2d, .depthwiseConvTranspose2d:
+            let w = program.tensors[op.weight]
+            let k = w.dims[2], taps = Array(w.values[0..<(k * k)])
+            for c in 1..<max(1, w.dims[0]) where Array(w.values[(c * k * k)..<((c + 1) * k * k)]) != taps { return nil }
+            return op.kind == .depthwiseConv2d ? .blur(taps: taps, kernel: k, stride: op.stride, padding: op.padding, mode: op.padMode)
+                                               : .blurTransposed(taps: taps, kernel: k, stride: op.stride, padding: op.padding)
         case .conv2d, .convTranspose2d:
-            let residual = op.epilogue.contains(.residual) ? values[op.secondInput] : nil
-            if let packed = packedWeights[index] {
-                let y = Self.convolveTiled(FloatReference.pad(x, mode: op.padMode, all: op.padding), packed,
-                                           outputShape: outputShape, parallel: parallel)
-                return Self.applyEpilogue(y, op, residual: residual)
+            let w = program.tensors[op.weight]
+            if op.kind == .convTranspose2d {
+                guard op.padding <= w.dims[2] - 1 else { return nil }
             }
-            return Self.convolution(op, x, weight: tensors[op.weight], bias: op.bias >= 0 ? tensors[op.bias].values : [], residual: residual)
-        case .depthwiseConv2d:
-            let w = tensors[op.weight]
-            return FloatReference.depthwiseConv2d(FloatReference.pad(x, mode: op.padMode, all: op.padding),
-                                                  weight: w.values, kernel: w.dims[2], stride: op.stride)
-        case .depthwiseConvTranspose2d:
-            let w = tensors[op.weight]
-            return FloatReference.depthwiseConvTranspose2d(x, weight: w.values, kernel: w.dims[2], stride: op.stride, padding: op.padding)
-        case .instanceNorm:
-            return FloatReference.instanceNorm(x, epsilon: op.epsilon)
-        case .relu:
-            return FloatReference.relu(x)
-        case .tanh:
-            return FloatReference.tanh(x)
-        case .add:
-            return FloatReference.add(x, values[op.secondInput]!)
+            return .convolution(op: op, packed: FloatPackedConvolution(weight: w, transposed: op.kind == .convTranspose2d, stride: op.stride,
+                                                                      bias: op.bias >= 0 ? program.tensors[op.bias].values : []))
+        case .instanceNorm, .relu, .add, .tanh:
+            return nil
         }
     }
 
-    /// A convolution with its fused epilogue, by the reference kernels (the untiled path here,
-    /// and the float layers of mixed programs). weight/bias: the op's float32 tensors.
-    public static func convolution(_ op: ModelOp, _ x: FloatTensor, weight w: ModelTensor, bias: [Float], residual: FloatTensor?) -> FloatTensor {
-        let y: FloatTensor
-        if op.kind == .conv2d {
-            y = FloatReference.conv2d(FloatReference.pad(x, mode: op.padMode, all: op.padding), weight: w.values, outputChannels: w.dims[0], kernel: w.dims[2], bias: bias, stride: op.stride, padding: 0)
-        } else {
-            y = FloatReference.convTranspose2d(x, weight: w.values, outputChannels: w.dims[1], kernel: w.dims[2], bias: bias,
-                                               stride: op.stride, padding: op.padding, outputPadding: op.outputPadding)
-        }
-        return applyEpilogue(y, op, residual: residual)
+    private func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
+
+    /// Working memory for a frame of this size (values, padded input, accumulators, statistics).
+    public func workingBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
+        if usesReference { return try MemoryPlan.plan(program, height: paddedSize(height), width: paddedSize(width)).peakBytes }
+        return try FramePlan.layout(program, steps: steps, height: paddedSize(height), width: paddedSize(width)).totalBytes
     }
 
-    /// A convolution's fused epilogue, in the order `Epilogue` defines.
-    static func applyEpilogue(_ y: FloatTensor, _ op: ModelOp, residual: FloatTensor?) -> FloatTensor {
-        var y = y
-        if op.epilogue.contains(.instanceNorm) { y = FloatReference.instanceNorm(y, epsilon: op.epsilon) }
-        if let residual { y = FloatReference.add(y, residual) }
-        if op.epilogue.contains(.relu) { y = FloatReference.relu(y) }
-        if op.epilogue.contains(.tanh) { y = FloatReference.tanh(y) }
-        if op.epilogue.contains(.toPixels) {
-            for i in y.storage.indices { y.storage[i] = (y.storage[i] + 1) / 2 * 255 }
+    /// As `FloatReferenceExecutor.derain`: pixel units in (0...255, CHW), (y + 1) / 2 * 255 out,
+    /// any accepted size (reflect-padded to the size multiple, cropped back).
+    /// `opFinished` is called after each op with its index (a host can time the ops with it).
+    public func derain(pixels image: FloatTensor, parallel: ParallelRunner = .serial,
+                       opFinished: (Int) -> Void = { _ in }) throws(RuntimeError) -> FloatTensor {
+        if usesReference { return try reference.derain(pixels: image, parallel: parallel) }
+        guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
+        let ph = paddedSize(image.height), pw = paddedSize(image.width)
+        guard image.height >= 1, image.width >= 1, ph - image.height < image.height, pw - image.width < image.width else {
+            throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
         }
-        return y
-    }
-
-    /// Tiled stride-1 convolution of an already padded input, split into (channel block, row band)
-    /// tasks: enough tasks to keep every worker busy even when Cout is 3 (the last layer).
-    public static func convolveTiled(_ src: FloatTensor, _ packed: PackedConvWeights, outputShape: FeatureShape,
-                              parallel: ParallelRunner) -> FloatTensor {
-        var out = FloatTensor(channels: outputShape.channels, height: outputShape.height, width: outputShape.width)
-        let blocks = packed.blockCount
-        let wanted = max(1, 4 * parallel.workerCount)
-        let bands = max(1, min(outputShape.height, (wanted + blocks - 1) / blocks))
-        let rowsPerBand = (outputShape.height + bands - 1) / bands
-        src.storage.withUnsafeBufferPointer { input in
-            packed.values.withUnsafeBufferPointer { weights in
-                packed.bias.withUnsafeBufferPointer { bias in
-                    out.storage.withUnsafeMutableBufferPointer { output in
-                        parallel.run(taskCount: blocks * bands) { task in
-                            let block = task / bands, band = task % bands
-                            let start = band * rowsPerBand, end = min(outputShape.height, start + rowsPerBand)
-                            if start >= end { return }
-                            Conv2dF32S1Tile4x16.run(input: input.baseAddress!, inputHeight: src.height, inputWidth: src.width,
-                                                    weights: packed, packed: weights.baseAddress!, bias: bias.baseAddress!,
-                                                    block: block, rows: start..<end,
-                                                    output: output.baseAddress!, outputHeight: outputShape.height,
-                                                    outputWidth: outputShape.width)
-                        }
+        if frame?.height != ph || frame?.width != pw {
+            frame?.release()
+            frame = nil
+            frame = try FramePlan.layout(program, steps: steps, height: ph, width: pw).allocate()
+        }
+        let f = frame!
+        let toNetwork = !program.encoding.contains(.inputPixels)
+        let input = f.map(0)
+        image.storage.withUnsafeBufferPointer { s in
+            input.base.update(repeating: 0, count: input.byteCount)
+            for y in 0..<ph {
+                let sy = FloatReference.sourceIndex(y, image.height, .reflect)!
+                for x in 0..<pw {
+                    let sx = FloatReference.sourceIndex(x, image.width, .reflect)!
+                    for c in 0..<3 {
+                        let v = s[(c * image.height + sy) * image.width + sx]
+                        input.pixel(y, x)[c] = toNetwork ? v / 255 * 2 - 1 : v
                     }
                 }
             }
         }
-        return out
+        for (i, step) in steps.enumerated() {
+            run(step, program.ops[i], output: i + 1, f, parallel)
+            opFinished(i)
+        }
+        let out = f.map(program.ops.count)
+        let toPixels = !program.encoding.contains(.outputPixels)
+        var result = FloatTensor(channels: out.channels, height: image.height, width: image.width)
+        result.storage.withUnsafeMutableBufferPointer { o in
+            for c in 0..<out.channels {
+                for y in 0..<image.height {
+                    for x in 0..<image.width {
+                        let v = out.pixel(y, x)[c]
+                        o[(c * image.height + y) * image.width + x] = toPixels ? (v + 1) / 2 * 255 : v
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    private static func bands(_ rows: Int, _ parallel: ParallelRunner, _ body: (Range<Int>) -> Void) {
+        let count = max(1, min(rows, 4 * parallel.workerCount))
+        parallel.run(taskCount: count) { t in body((rows * t / count)..<(rows * (t + 1) / count)) }
+    }
+
+    private func run(_ step: Step, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner) {
+        let x = f.map(op.input), y = f.map(v)
+        switch step {
+        case let .pad(mode, top, left):
+            Self.bands(y.height, parallel) { InterleavedByteKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: 0, rows: $0) { $0 } }
+        case let .crop(top, left):
+            Self.bands(y.height, parallel) { InterleavedByteKernels.crop(x, into: y, top: top, left: left, rows: $0) }
+        case let .blur(taps, k, stride, padding, mode):
+            Self.bands(y.height, parallel) {
+                BlurGather.convolve(x, into: y, taps: taps, kernel: k, stride: stride, padding: padding, mode: mode, rows: $0) {
+                    Self.weightedSum($0, $1, count: $2, channels: x.channelStride, into: $3)
+                }
+            }
+        case let .blurTransposed(taps, k, stride, padding):
+            Self.bands(y.height, parallel) {
+                BlurGather.convolveTransposed(x, into: y, taps: taps, kernel: k, stride: stride, padding: padding, rows: $0) {
+                    Self.weightedSum($0, $1, count: $2, channels: x.channelStride, into: $3)
+                }
+            }
+        case let .convolution(op, packed):
+            convolve(op, packed, x, y, residual: op.secondInput >= 0 ? f.map(op.secondInput) : nil, f, parallel)
+        }
+    }
+
+    /// One output pixel of a depthwise filter: sum of tap * source over all channels (padding
+    /// channels are 0 in, so 0 out).
+    @inline(__always)
+    private static func weightedSum(_ sources: UnsafePointer<UnsafePointer<Float>>, _ taps: UnsafePointer<Float>, count: Int,
+                                    channels: Int, into target: UnsafeMutablePointer<Float>) {
+        var c = 0
+        while c + 8 <= channels {
+            var acc = SIMD8<Float>.zero
+            for t in 0..<count { acc += UnsafeRawPointer(sources[t] + c).loadUnaligned(as: SIMD8<Float>.self) * taps[t] }
+            UnsafeMutableRawPointer(target + c).storeBytes(of: acc, as: SIMD8<Float>.self)
+            c += 8
+        }
+        while c < channels {
+            var acc: Float = 0
+            for t in 0..<count { acc += sources[t][c] * taps[t] }
+            target[c] = acc
+            c += 1
+        }
+    }
+
+    private func convolve(_ op: ModelOp, _ packed: FloatPackedConvolution, _ x: InterleavedMap<Float>, _ y: InterleavedMap<Float>,
+                          residual: InterleavedMap<Float>?, _ f: FramePlan, _ parallel: ParallelRunner) {
+        let k = packed.kernel
+        let padded = InterleavedMap<Float>(base: f.paddedInput!,
+                                           shape: Int8Convolution.paddedShape(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
+        if op.kind == .convTranspose2d {
+            Self.bands(padded.height, parallel) { Int8Convolution.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: 0, rows: $0) { $0 } }
+        } else {
+            Self.bands(padded.height, parallel) {
+                InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: 0, rows: $0) { $0 }
+            }
+        }
+        let sums: UnsafeMutablePointer<Float> = f.accumulators
+        let bandCount = max(1, min(y.height, (4 * parallel.workerCount + packed.blocks - 1) / packed.blocks))
+        packed.weights.withUnsafeBufferPointer { w in
+            packed.initial.withUnsafeBufferPointer { initial in
+                parallel.run(taskCount: packed.blocks * bandCount) { task in
+                    let b = task % packed.blocks, band = task / packed.blocks
+                    FloatConvolution.accumulate(padded, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
+                                                rows: (y.height * band / bandCount)..<(y.height * (band + 1) / bandCount),
+                                                blocks: b..<(b + 1), into: sums)
+                }
+            }
+        }
+        // Epilogue: InstanceNorm statistics in Double, as the reference (two passes: mean, then
+        // the centred sum of squares), per band and then summed.
+        let pixelStride = packed.blocks * 16, channels = y.channels, n = y.height * y.width
+        let normalizes = op.epilogue.contains(.instanceNorm)
+        let mean: UnsafeMutablePointer<Double> = f.statistics, scale = mean + channels
+        let partial = mean + 2 * channels
+        let bandTotal = max(1, min(y.height, 4 * parallel.workerCount))
+        func rowsOf(_ t: Int) -> Range<Int> { (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal) }
+        if normalizes {
+            for pass in 0..<2 {
+                parallel.run(taskCount: bandTotal) { t in
+                    Self.statistics(sums, pixelStride: pixelStride, width: y.width, rows: rowsOf(t), channels: channels,
+                                    mean: pass == 0 ? nil : UnsafePointer(mean), into: partial + t * channels)
+                }
+                for c in 0..<channels {
+                    var s = 0.0
+                    for t in 0..<bandTotal { s += partial[t * channels + c] }
+                    if pass == 0 { mean[c] = s / Double(n) } else { scale[c] = 1 / (s / Double(n) + Double(op.epsilon)).squareRoot() }
+                }
+            }
+        }
+        let relu = op.epilogue.contains(.relu), tanh = op.epilogue.contains(.tanh), toPixels = op.epilogue.contains(.toPixels)
+        // Float constants of the normalization: (a - mean) * scale in Float differs from the
+        // reference's Double arithmetic by a rounding of the result (relative 2^-24 or so).
+        let shift: UnsafeMutablePointer<Float> = f.floatConstants, gain = shift + channels
+        for c in 0..<channels {
+            shift[c] = normalizes ? Float(mean[c]) : 0
+            gain[c] = normalizes ? Float(scale[c]) : 1
+        }
+        let vectorChannels = tanh ? 0 : channels / 8 * 8
+        Self.bands(y.height, parallel) { rows in
+            for oy in rows {
+                for ox in 0..<y.width {
+                    let a = sums + (oy * y.width + ox) * pixelStride, target = y.pixel(oy, ox)
+                    let r = residual?.pixel(oy, ox)
+                    var c = 0
+                    while c < vectorChannels {
+                        func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p + c).loadUnaligned(as: SIMD8<Float>.self) }
+                        var v = (load(a) - load(shift)) * load(gain)
+                        if let r { v += load(r) }
+                        if relu { v.replace(with: 0, where: v .< 0) }
+                        if toPixels { v = (v + 1) / 2 * 255 }
+                        UnsafeMutableRawPointer(target + c).storeBytes(of: v, as: SIMD8<Float>.self)
+                        c += 8
+                    }
+                    while c < channels {
+                        var v = (a[c] - shift[c]) * gain[c]
+                        if let r { v += r[c] }
+                        if relu && v < 0 { v = 0 }
+                        if tanh { v = ElementaryFunctions.tanh(v) }
+                        if toPixels { v = (v + 1) / 2 * 255 }
+                        target[c] = v
+                        c += 1
+                    }
+                    for c in channels..<y.channelStride { target[c] = 0 }
+                }
+            }
+        }
+    }
+
+    /// InstanceNorm statistics of a band of rows, in Double as the reference: per channel the
+    /// sum (mean == nil) or the centred sum of squares, 8 channels at a time.
+    private static func statistics(_ sums: UnsafePointer<Float>, pixelStride: Int, width: Int, rows: Range<Int>, channels: Int,
+                                   mean: UnsafePointer<Double>?, into p: UnsafeMutablePointer<Double>) {
+        for c in 0..<channels { p[c] = 0 }
+        let vectors = channels / 8
+        withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: max(1, 2 * vectors)) { k in
+            for v in 0..<vectors {
+                k[2 * v] = .zero
+                k[2 * v + 1] = mean.map { m in SIMD8<Double>((0..<8).map { m[8 * v + $0] }) } ?? .zero
+            }
+            for oy in rows {
+                for ox in 0..<width {
+                    let a = sums + (oy * width + ox) * pixelStride
+                    for v in 0..<vectors {
+                        let x = SIMD8<Double>(UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Float>.self))
+                        if mean == nil { k[2 * v] += x } else { let d = x - k[2 * v + 1]; k[2 * v] += d * d }
+                    }
+                    for c in (8 * vectors)..<channels {
+                        if let mean { let d = Double(a[c]) - mean[c]; p[c] += d * d } else { p[c] += Double(a[c]) }
+                    }
+                }
+            }
+            for v in 0..<vectors { for j in 0..<8 { p[8 * v + j] = k[2 * v][j] } }
+        }
+    }
+
+    /// The buffers of one frame size, as `Int8Executor`'s (Float elements).
+    private struct FramePlan {
+        var height: Int, width: Int
+        var shapes: [FeatureShape]
+        var offsets: [Int]
+        var arenaCount: Int, paddedCount: Int, accumulatorCount: Int, statisticsCount: Int, channelCount: Int
+        var arena: UnsafeMutablePointer<Float>! = nil
+        var paddedInput: UnsafeMutablePointer<Float>! = nil
+        var accumulators: UnsafeMutablePointer<Float>! = nil
+        var statistics: UnsafeMutablePointer<Double>! = nil
+        /// Per channel: the normalization's shift and gain in Float.
+        var floatConstants: UnsafeMutablePointer<Float>! = nil
+
+        var totalBytes: Int { (arenaCount + paddedCount + accumulatorCount + 2 * channelCount) * 4 + statisticsCount * 8 }
+
+        static func layout(_ program: ModelProgram, steps: [Step], height: Int, width: Int) throws(RuntimeError) -> FramePlan {
+            let shapes = try program.inferShapes(height: height, width: width)
+            let sizes = shapes.map { (InterleavedByteMap.byteCount($0) + 15) / 16 * 16 }
+            let (offsets, arena) = MemoryPlan.place(sizes: sizes, program: program)
+            var padded = 0, accumulators = 0, channels = 0
+            for (i, op) in program.ops.enumerated() {
+                guard case let .convolution(_, packed) = steps[i] else { continue }
+                padded = max(padded, InterleavedByteMap.byteCount(Int8Convolution.paddedShape(op, input: shapes[op.input], kernel: packed.kernel)))
+                accumulators = max(accumulators, shapes[i + 1].height * shapes[i + 1].width * packed.blocks * 16)
+                channels = max(channels, shapes[i + 1].channels)
+            }
+            // Statistics: mean and scale per channel, and per-band partial sums (4 bands per
+            // worker, up to 256 workers).
+            return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaCount: arena, paddedCount: padded,
+                             accumulatorCount: accumulators, statisticsCount: channels * (2 + 4 * 256), channelCount: channels)
+        }
+
+        func allocate() -> FramePlan {
+            var f = self
+            f.arena = .allocate(capacity: max(1, arenaCount))
+            f.arena.initialize(repeating: 0, count: max(1, arenaCount))
+            f.paddedInput = .allocate(capacity: max(1, paddedCount))
+            f.paddedInput.initialize(repeating: 0, count: max(1, paddedCount))
+            f.accumulators = .allocate(capacity: max(1, accumulatorCount))
+            f.accumulators.initialize(repeating: 0, count: max(1, accumulatorCount))
+            f.statistics = .allocate(capacity: max(1, statisticsCount))
+            f.statistics.initialize(repeating: 0, count: max(1, statisticsCount))
+            f.floatConstants = .allocate(capacity: max(1, 2 * channelCount))
+            f.floatConstants.initialize(repeating: 0, count: max(1, 2 * channelCount))
+            return f
+        }
+
+        func release() {
+            arena?.deallocate(); paddedInput?.deallocate(); accumulators?.deallocate(); statistics?.deallocate(); floatConstants?.deallocate()
+        }
+
+        func map(_ value: Int) -> InterleavedMap<Float> { InterleavedMap(base: arena! + offsets[value], shape: shapes[value]) }
     }
 }

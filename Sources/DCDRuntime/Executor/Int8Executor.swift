@@ -182,7 +182,7 @@ public final class Int8Executor {
         let x = f.map(op.input), y = f.map(v)
         switch step {
         case let .pad(mode, top, left, zero):
-            Self.bands(y.height, parallel) { InterleavedByteKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) }
+            Self.bands(y.height, parallel) { InterleavedByteKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) { $0 } }
         case let .crop(top, left):
             Self.bands(y.height, parallel) { InterleavedByteKernels.crop(x, into: y, top: top, left: left, rows: $0) }
         case let .blur(taps, stride, padding, mode):
@@ -199,15 +199,16 @@ public final class Int8Executor {
         let op = c.op, k = c.packed.kernel
         // 1. The kernel's input: the padded (or zero-inserted) copy, in the element type the
         //    kernel reads (bytes, or int16 for AVX2).
-        let padded = InterleavedMap<Int8ConvolutionKernel.Input>(
+        typealias Input = Int8ConvolutionKernel.Input
+        let padded = InterleavedMap<Input>(
             base: f.paddedInput!, shape: Int8Convolution.paddedShape(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
         if op.kind == .convTranspose2d {
             Self.bands(padded.height, parallel) {
-                Int8Convolution.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: c.zIn, rows: $0)
+                Int8Convolution.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         } else {
             Self.bands(padded.height, parallel) {
-                InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: c.zIn, rows: $0)
+                InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         }
         // 2. Accumulators: tasks are (block chunk, row band) pairs.

@@ -285,7 +285,7 @@ public final class Int8ReferenceExecutor {
         }
         let input = dequantize(x, float(p[P.floatInputScale]), p[P.zIn])
         let r = residual.map { dequantize($0, float(p[P.floatResidualScale]), p[P.floatResidualZero]) }
-        let y = FloatExecutor.convolution(op, input, weight: program.tensors[op.weight],
+        let y = FloatReferenceExecutor.convolution(op, input, weight: program.tensors[op.weight],
                                           bias: op.bias >= 0 ? program.tensors[op.bias].values : [], residual: r)
         let toPixels = op.epilogue.contains(.toPixels)
         let scale = toPixels ? 1 : float(p[P.floatOutputScale])

@@ -64,9 +64,29 @@ enum Int8Blur {
     /// src(ox*s+kx-p)), with `FloatReference.sourceIndex` for the border (zero mode: skipped).
     static func convolve(_ x: InterleavedByteMap, into y: InterleavedByteMap, _ f: Int8BlurTaps,
                          stride: Int, padding: Int, mode: PaddingMode, rows: Range<Int>) {
-        let k = f.kernel
-        withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: k * k) { sources in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: k * k) { weights in
+        BlurGather.convolve(x, into: y, taps: f.taps, kernel: f.kernel, stride: stride, padding: padding, mode: mode, rows: rows) {
+            mean($0, $1, count: $2, channels: x.channels, shift: f.shift, into: $3)
+        }
+    }
+
+    /// Depthwise transposed convolution (blur upsampling), gathered (see `BlurGather`).
+    static func convolveTransposed(_ x: InterleavedByteMap, into y: InterleavedByteMap, _ f: Int8BlurTaps,
+                                   stride: Int, padding: Int, rows: Range<Int>) {
+        BlurGather.convolveTransposed(x, into: y, taps: f.taps, kernel: f.kernel, stride: stride, padding: padding, rows: rows) {
+            mean($0, $1, count: $2, channels: x.channels, shift: f.shift, into: $3)
+        }
+    }
+}
+
+/// Which input pixels, with which tap, make each output pixel of a depthwise filter: shared by
+/// the int8 and float blurs, which differ only in how they combine them (`combine(sources,
+/// taps, count, target)`).
+enum BlurGather {
+    static func convolve<E, W>(_ x: InterleavedMap<E>, into y: InterleavedMap<E>, taps: [W], kernel k: Int, stride: Int, padding: Int,
+                               mode: PaddingMode, rows: Range<Int>,
+                               combine: (UnsafePointer<UnsafePointer<E>>, UnsafePointer<W>, Int, UnsafeMutablePointer<E>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<E>.self, capacity: k * k) { sources in
+            withUnsafeTemporaryAllocation(of: W.self, capacity: k * k) { weights in
                 for oy in rows {
                     for ox in 0..<y.width {
                         var n = 0
@@ -75,25 +95,24 @@ enum Int8Blur {
                             for kx in 0..<k {
                                 guard let sx = FloatReference.sourceIndex(ox * stride + kx - padding, x.width, mode) else { continue }
                                 sources[n] = UnsafePointer(x.pixel(sy, sx))
-                                weights[n] = f.taps[ky * k + kx]
+                                weights[n] = taps[ky * k + kx]
                                 n += 1
                             }
                         }
-                        mean(sources.baseAddress!, weights.baseAddress!, count: n, channels: x.channels, shift: f.shift, into: y.pixel(oy, ox))
+                        combine(sources.baseAddress!, weights.baseAddress!, n, y.pixel(oy, ox))
                     }
                 }
             }
         }
     }
 
-    /// Depthwise transposed convolution (blur upsampling), gathered: output (oy, ox) receives
-    /// input (iy, ix) through tap (ky, kx) when oy = iy * s - p + ky (likewise x), the same sum
-    /// the reference scatters.
-    static func convolveTransposed(_ x: InterleavedByteMap, into y: InterleavedByteMap, _ f: Int8BlurTaps,
-                                   stride: Int, padding: Int, rows: Range<Int>) {
-        let k = f.kernel
-        withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: k * k) { sources in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: k * k) { weights in
+    /// Transposed, gathered: output (oy, ox) receives input (iy, ix) through tap (ky, kx) when
+    /// oy = iy * s - p + ky (likewise x), the same sum a scatter forms.
+    static func convolveTransposed<E, W>(_ x: InterleavedMap<E>, into y: InterleavedMap<E>, taps: [W], kernel k: Int, stride: Int,
+                                         padding: Int, rows: Range<Int>,
+                                         combine: (UnsafePointer<UnsafePointer<E>>, UnsafePointer<W>, Int, UnsafeMutablePointer<E>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<E>.self, capacity: k * k) { sources in
+            withUnsafeTemporaryAllocation(of: W.self, capacity: k * k) { weights in
                 for oy in rows {
                     for ox in 0..<y.width {
                         var n = 0
@@ -104,11 +123,11 @@ enum Int8Blur {
                                 let nx = ox + padding - kx
                                 guard nx >= 0, nx % stride == 0, nx / stride < x.width else { continue }
                                 sources[n] = UnsafePointer(x.pixel(ny / stride, nx / stride))
-                                weights[n] = f.taps[ky * k + kx]
+                                weights[n] = taps[ky * k + kx]
                                 n += 1
                             }
                         }
-                        mean(sources.baseAddress!, weights.baseAddress!, count: n, channels: x.channels, shift: f.shift, into: y.pixel(oy, ox))
+                        combine(sources.baseAddress!, weights.baseAddress!, n, y.pixel(oy, ox))
                     }
                 }
             }

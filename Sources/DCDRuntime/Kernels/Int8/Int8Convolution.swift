@@ -16,18 +16,18 @@ enum Int8Convolution {
     /// The zero-inserted input of a transposed convolution: x(iy, ix) at (lead + iy s, lead + ix s),
     /// lead = K - 1 - p; every other pixel is zIn (real 0). A stride-1 convolution of it with the
     /// flipped, transposed weight is the transposed convolution (`Int8PackedConvolution`).
-    static func dilate<E: FixedWidthInteger>(_ x: InterleavedByteMap, into y: InterleavedMap<E>, stride s: Int, lead: Int, zero: UInt8,
-                                             rows: Range<Int>) {
+    static func dilate<S, E: Numeric>(_ x: InterleavedMap<S>, into y: InterleavedMap<E>, stride s: Int, lead: Int, zero: E,
+                                      rows: Range<Int>, convert: (S) -> E) {
         for oy in rows {
             let row = y.pixel(oy, 0)
             for ox in 0..<y.width {
-                (row + ox * y.channelStride).update(repeating: E(zero), count: x.channels)
+                (row + ox * y.channelStride).update(repeating: zero, count: x.channels)
                 (row + ox * y.channelStride + x.channels).update(repeating: 0, count: y.channelStride - x.channels)
             }
             let ny = oy - lead
             guard ny >= 0, ny % s == 0, ny / s < x.height else { continue }
             for ix in 0..<x.width {
-                InterleavedByteKernels.copy(x.pixel(ny / s, ix), to: y.pixel(oy, lead + ix * s), count: x.channelStride)
+                InterleavedByteKernels.copy(x.pixel(ny / s, ix), to: y.pixel(oy, lead + ix * s), count: x.channelStride, convert)
             }
         }
     }

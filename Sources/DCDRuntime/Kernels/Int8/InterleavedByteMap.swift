@@ -5,13 +5,14 @@
 /// the rest (up to `channelStride`, a multiple of 4: one 4-channel dot-product group) are padding
 /// that convolution weights multiply by zero. A pixel's channels are one broadcast load away,
 /// which is what the dot-product instructions consume (vpdpbusd, sdot: 4 channels per lane;
-/// vpmaddwd: 2). Activations are bytes (`InterleavedByteMap`); a convolution's padded input
-/// copy has the element type its kernel reads (`Int8ConvolutionKernel.Input`).
+/// vpmaddwd: 2). int8 activations are bytes (`InterleavedByteMap`); a convolution's padded
+/// input copy has the element type its kernel reads (`Int8ConvolutionKernel.Input`); the float
+/// executor keeps Float maps in the same layout.
 ///
 /// The map does not own its memory: it points into the executor's arena, planned at load.
 typealias InterleavedByteMap = InterleavedMap<UInt8>
 
-struct InterleavedMap<Element: FixedWidthInteger> {
+struct InterleavedMap<Element> {
     var base: UnsafeMutablePointer<Element>
     var channels: Int
     var height: Int
@@ -19,6 +20,7 @@ struct InterleavedMap<Element: FixedWidthInteger> {
     var channelStride: Int
 
     static func channelStride(_ channels: Int) -> Int { (channels + 3) / 4 * 4 }
+    /// Elements of a map of this shape (bytes for byte maps).
     static func byteCount(_ shape: FeatureShape) -> Int { shape.height * shape.width * channelStride(shape.channels) }
 
     init(base: UnsafeMutablePointer<Element>, shape: FeatureShape) {
@@ -68,36 +70,37 @@ enum InterleavedByteKernels {
 
     /// Pads by (top, bottom, left, right): whole pixels (all `channelStride` elements) are
     /// copied from their source pixel (`FloatReference.sourceIndex`), or filled with `zero` in
-    /// zero mode. The output has the input's channel stride; its element type may be wider (the
-    /// padded input of a convolution kernel that reads 16-bit values).
-    static func pad<E: FixedWidthInteger>(_ x: InterleavedByteMap, into y: InterleavedMap<E>, mode: PaddingMode,
-                                          top: Int, left: Int, zero: UInt8, rows: Range<Int>) {
+    /// zero mode (padding channels with 0). The output has the input's channel stride; its
+    /// element type may differ (bytes widened to the int16 a kernel reads).
+    static func pad<S, E: Numeric>(_ x: InterleavedMap<S>, into y: InterleavedMap<E>, mode: PaddingMode,
+                                   top: Int, left: Int, zero: E, rows: Range<Int>, convert: (S) -> E) {
         let stride = x.channelStride
         for oy in rows {
             let sy = FloatReference.sourceIndex(oy - top, x.height, mode)
             for ox in 0..<y.width {
                 let target = y.pixel(oy, ox)
                 if let sy, let sx = FloatReference.sourceIndex(ox - left, x.width, mode) {
-                    copy(x.pixel(sy, sx), to: target, count: stride)
+                    copy(x.pixel(sy, sx), to: target, count: stride, convert)
                 } else {
-                    target.update(repeating: E(zero), count: x.channels)
+                    target.update(repeating: zero, count: x.channels)
                     (target + x.channels).update(repeating: 0, count: stride - x.channels)
                 }
             }
         }
     }
 
+    /// `count` elements, converted; a memory copy when the types are the same.
     @inline(__always)
-    static func copy<E: FixedWidthInteger>(_ source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<E>, count: Int) {
-        if E.self == UInt8.self {
-            UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count)
+    static func copy<S, E>(_ source: UnsafePointer<S>, to target: UnsafeMutablePointer<E>, count: Int, _ convert: (S) -> E) {
+        if S.self == E.self {
+            UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * MemoryLayout<S>.stride)
         } else {
-            for c in 0..<count { target[c] = E(source[c]) }
+            for c in 0..<count { target[c] = convert(source[c]) }
         }
     }
 
     /// Removes `top` rows and `left` columns (the output's size says how many remain).
-    static func crop(_ x: InterleavedByteMap, into y: InterleavedByteMap, top: Int, left: Int, rows: Range<Int>) {
+    static func crop<E>(_ x: InterleavedMap<E>, into y: InterleavedMap<E>, top: Int, left: Int, rows: Range<Int>) {
         for oy in rows {
             y.pixel(oy, 0).update(from: x.pixel(oy + top, left), count: y.rowBytes)
         }

@@ -1,0 +1,143 @@
+#if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
+import _Builtin_intrinsics.intel
+#endif
+
+/// The float convolution kernel: sums of w * x over an already padded interleaved float input,
+/// register-blocked T output pixels x 16 output channels (one block), the same structure as
+/// `Int8ConvolutionKernel` (output layout included: `blocks * 16` floats per pixel).
+///
+/// - AVX2 + FMA (`DCD_AVX2`, `DCD_AVX512VNNI` builds): per input channel, 2 ymm weight loads and
+///   T broadcasts feed 2T vfmadd231ps. T = 6: 12 accumulators + 2 weights + broadcast = 15 ymm.
+/// - portable Swift SIMD: a 16-lane weight vector times a broadcast value, T = 4
+///   (`addingProduct`, a fused multiply-add, on arm64, where FMA is part of the base ISA).
+/// `FloatConvolution.referenceAccumulate` is the plain loop both are tested against.
+enum FloatConvolutionKernel {
+    #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
+    static let pixelTile = 6
+    static let name = "avx2-fma"
+    #else
+    static let pixelTile = 4
+    static let name = "portable"
+    #endif
+
+    struct Tile<let T: Int> {
+        @inline(__always)
+        static func run(_ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ initial: UnsafePointer<Float>,
+                        _ output: UnsafeMutablePointer<Float>, _ g: Int8ConvolutionKernel.Geometry) {
+            var offsets = InlineArray<T, Int>(repeating: 0)
+            for t in 0..<T { offsets[t] = t &* g.pixelStep &* 4 }
+            #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
+            var acc = InlineArray<T, InlineArray<2, __m256>>(repeating: InlineArray<2, __m256>(repeating: __m256()))
+            let start0 = UnsafeRawPointer(initial).loadUnaligned(as: __m256.self)
+            let start1 = UnsafeRawPointer(initial + 8).loadUnaligned(as: __m256.self)
+            for t in 0..<T { acc[t][0] = start0; acc[t][1] = start1 }
+            var wp = UnsafeRawPointer(weights)
+            for ky in 0..<g.kernel {
+                for kx in 0..<g.kernel {
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<g.channels {
+                        let w0 = wp.loadUnaligned(as: __m256.self), w1 = wp.loadUnaligned(fromByteOffset: 32, as: __m256.self)
+                        for t in 0..<T {
+                            let x = _mm256_set1_ps(xp.loadUnaligned(fromByteOffset: offsets[t], as: Float.self))
+                            acc[t][0] = _mm256_fmadd_ps(x, w0, acc[t][0])
+                            acc[t][1] = _mm256_fmadd_ps(x, w1, acc[t][1])
+                        }
+                        wp += 64
+                        xp += 4
+                    }
+                }
+            }
+            for t in 0..<T {
+                UnsafeMutableRawPointer(output + t * g.outputPixelStride).storeBytes(of: acc[t][0], as: __m256.self)
+                UnsafeMutableRawPointer(output + t * g.outputPixelStride + 8).storeBytes(of: acc[t][1], as: __m256.self)
+            }
+            #else
+            var acc = InlineArray<T, SIMD16<Float>>(repeating: UnsafeRawPointer(initial).loadUnaligned(as: SIMD16<Float>.self))
+            var wp = UnsafeRawPointer(weights)
+            for ky in 0..<g.kernel {
+                for kx in 0..<g.kernel {
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<g.channels {
+                        let w = wp.loadUnaligned(as: SIMD16<Float>.self)
+                        for t in 0..<T {
+                            let x = xp.loadUnaligned(fromByteOffset: offsets[t], as: Float.self)
+                            #if arch(arm64)
+                            acc[t] = acc[t].addingProduct(w, x)
+                            #else
+                            acc[t] += w * x
+                            #endif
+                        }
+                        wp += 64
+                        xp += 4
+                    }
+                }
+            }
+            for t in 0..<T {
+                UnsafeMutableRawPointer(output + t * g.outputPixelStride).storeBytes(of: acc[t], as: SIMD16<Float>.self)
+            }
+            #endif
+        }
+    }
+
+    @inline(__always)
+    static func segment(count: Int, _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ initial: UnsafePointer<Float>,
+                        _ output: UnsafeMutablePointer<Float>, _ g: Int8ConvolutionKernel.Geometry) {
+        switch count {
+        #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
+        case 6: Tile<6>.run(input, weights, initial, output, g)
+        case 5: Tile<5>.run(input, weights, initial, output, g)
+        #endif
+        case 4: Tile<4>.run(input, weights, initial, output, g)
+        case 3: Tile<3>.run(input, weights, initial, output, g)
+        case 2: Tile<2>.run(input, weights, initial, output, g)
+        default: Tile<1>.run(input, weights, initial, output, g)
+        }
+    }
+}
+
+enum FloatConvolution {
+    /// Sums for output rows `rows`, channel blocks `blocks`; `x` is the padded input.
+    static func accumulate(_ x: InterleavedMap<Float>, _ p: FloatPackedConvolution, weights: UnsafePointer<Float>,
+                           initial: UnsafePointer<Float>, outputWidth: Int, rows: Range<Int>, blocks: Range<Int>,
+                           into output: UnsafeMutablePointer<Float>) {
+        let g = Int8ConvolutionKernel.Geometry(pixelStep: p.stride * x.channelStride, inputStride: x.channelStride, rowStride: x.rowBytes,
+                                               kernel: p.kernel, channels: x.channelStride, blockElements: p.blockElements,
+                                               outputPixelStride: p.blocks * 16)
+        for oy in rows {
+            let rowInput = UnsafePointer(x.base + oy * p.stride * x.rowBytes)
+            let rowOutput = output + oy * outputWidth * g.outputPixelStride
+            for b in blocks {
+                var ox = 0
+                while ox < outputWidth {
+                    let count = min(FloatConvolutionKernel.pixelTile, outputWidth - ox)
+                    FloatConvolutionKernel.segment(count: count, rowInput + ox * g.pixelStep, weights + b * p.blockElements,
+                                                   initial + 16 * b, rowOutput + ox * g.outputPixelStride + 16 * b, g)
+                    ox += count
+                }
+            }
+        }
+    }
+
+    /// The plain loop `accumulate` is tested against (Double sums of the unpacked weight).
+    static func referenceAccumulate(_ x: InterleavedMap<Float>, weight: [Float], outputChannels cout: Int, kernel k: Int, stride: Int,
+                                    bias: [Float], outputHeight: Int, outputWidth: Int) -> [Float] {
+        let pixelStride = (cout + 15) / 16 * 16
+        var out = [Float](repeating: 0, count: outputHeight * outputWidth * pixelStride)
+        for oy in 0..<outputHeight {
+            for ox in 0..<outputWidth {
+                for co in 0..<cout {
+                    var acc = Double(bias[co])
+                    for ci in 0..<x.channels {
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                acc += Double(weight[((co * x.channels + ci) * k + ky) * k + kx]) * Double(x.pixel(oy * stride + ky, ox * stride + kx)[ci])
+                            }
+                        }
+                    }
+                    out[(oy * outputWidth + ox) * pixelStride + co] = Float(acc)
+                }
+            }
+        }
+        return out
+    }
+}

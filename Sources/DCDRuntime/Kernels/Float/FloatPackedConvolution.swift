@@ -1,0 +1,49 @@
+/// A float convolution's weights packed for `FloatConvolutionKernel`: output channels in blocks
+/// of 16, for block b, tap t = ky * K + kx and input channel ci, 16 consecutive floats hold
+/// weight (16b + lane, ci, ky, kx) (zero past Cout). One tap of one input channel is then two
+/// 8-float loads (AVX2) or one 16-lane load (portable), multiplied by the broadcast input value.
+/// Transposed convolutions are packed as the stride-1 convolution of the zero-inserted input
+/// (weight flipped, Cin and Cout swapped), as in `Int8PackedConvolution`.
+struct FloatPackedConvolution {
+    let outputChannels: Int
+    let inputChannels: Int
+    /// Input floats per pixel (the interleaved map's channel stride).
+    let inputStride: Int
+    let kernel: Int
+    let stride: Int
+    let blocks: Int
+    /// Floats per block of 16 output channels: K * K * cp * 16.
+    var blockElements: Int { kernel * kernel * inputStride * 16 }
+    let weights: [Float]
+    /// Per padded output channel: the bias (0 past Cout), the accumulators' start.
+    let initial: [Float]
+
+    init(weight: ModelTensor, transposed: Bool, stride: Int, bias: [Float]) {
+        let k = weight.dims[2]
+        let cout = transposed ? weight.dims[1] : weight.dims[0]
+        let cin = transposed ? weight.dims[0] : weight.dims[1]
+        outputChannels = cout
+        inputChannels = cin
+        inputStride = InterleavedByteMap.channelStride(cin)
+        kernel = k
+        self.stride = transposed ? 1 : stride
+        blocks = (cout + 15) / 16
+        let cp = inputStride
+        var packed = [Float](repeating: 0, count: blocks * k * k * cp * 16)
+        var initial = [Float](repeating: 0, count: blocks * 16)
+        for co in 0..<cout {
+            initial[co] = bias.isEmpty ? 0 : bias[co]
+            for ci in 0..<cin {
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let v = transposed ? weight.values[((ci * cout + co) * k + (k - 1 - ky)) * k + (k - 1 - kx)]
+                                           : weight.values[((co * cin + ci) * k + ky) * k + kx]
+                        packed[((co / 16) * k * k + ky * k + kx) * cp * 16 + ci * 16 + co % 16] = v
+                    }
+                }
+            }
+        }
+        weights = packed
+        self.initial = initial
+    }
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# What the compiler emits for the int8 convolution kernel, per target CPU: compiles the runtime
+# (whole module, -O) to assembly, cuts out Int8Convolution.accumulate (the tiles are inlined
+# into it) and counts the multiply-accumulate instructions in it.
+#
+#   tools/dump_kernel_asm.sh [OUTDIR]      (default OUTDIR: /tmp/dcd-asm; full .s files land there)
+#
+# Targets: haswell (x86-64-v3 level, the AVX2 kernel), znver4 (AVX-512 VNNI kernel), aarch64 cortex-a72 and
+# cortex-a76 (portable kernel, built as Embedded Swift for aarch64-none-none-elf: the toolchain
+# ships that standard library; the code is the same as for aarch64 Linux).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/dcd-asm}
+mkdir -p "$OUT"
+SOURCES=$(find Sources/DCDRuntime -name '*.swift' | sort)
+emit() {  # name, flags...
+  local name=$1; shift
+  swiftc -emit-assembly -O -wmo -parse-as-library -module-name DCDRuntime "$@" $SOURCES -o "$OUT/$name.s"
+  # The accumulate function: from its label to the end-of-function marker.
+  awk '/^\$[es]10DCDRuntime15Int8ConvolutionO10accumulate[^ ]*:/ {on=1} on {print} on && /^\.Lfunc_end/ {on=0}' "$OUT/$name.s" > "$OUT/$name.accumulate.s"
+  printf '%-22s' "$name"
+  for insn in vpdpbusd vpdpwssd vpmaddwd vpmaddubsw vpmulld pmaddwd pmulld pmuludq sdot smlal smlal2 mla mul; do
+    n=$(grep -cE "^\s+$insn\s" "$OUT/$name.accumulate.s" || true)
+    [ "$n" != 0 ] && printf ' %s:%s' "$insn" "$n"
+  done
+  echo "   ($(wc -l < "$OUT/$name.accumulate.s") lines: $OUT/$name.accumulate.s)"
+}
+emit haswell-avx2 -target-cpu haswell -DDCD_AVX2
+emit znver4 -target-cpu znver4 -DDCD_AVX512VNNI
+emit x86-64-baseline
+EMBEDDED=(-target aarch64-none-none-elf -enable-experimental-feature Embedded)
+emit cortex-a72 "${EMBEDDED[@]}" -target-cpu cortex-a72
+emit cortex-a76 "${EMBEDDED[@]}" -target-cpu cortex-a76
