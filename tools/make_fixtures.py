@@ -226,6 +226,9 @@ def main():
         'noaadown_ngf6_b1': make_net(12, ngf=6, n_blocks=1, no_antialias=True),
         'noaaup_ngf6_b1': make_net(13, ngf=6, n_blocks=1, no_antialias_up=True),
         'gb_ngf8_b2': make_net(14, ngf=8, n_blocks=2),
+        # Small receptive field and few MACs: the tiled-execution tests run it on frames
+        # larger than two halos in debug builds.
+        'noaa_ngf2_b1': make_net(15, ngf=2, n_blocks=1, no_antialias=True, no_antialias_up=True),
     }
     cases = []
     def case(name, ckpt, network, net, image):
@@ -234,7 +237,7 @@ def main():
         cases.append(f'{name} {ckpt} {network} {image}.png {expected}')
 
     aa = nets['aa_ngf8_b2']
-    for n in ['aa_ngf8_b2', 'noaa_ngf4_b3', 'noaadown_ngf6_b1', 'noaaup_ngf6_b1']:
+    for n in ['aa_ngf8_b2', 'noaa_ngf4_b3', 'noaadown_ngf6_b1', 'noaaup_ngf6_b1', 'noaa_ngf2_b1']:
         torch.save(nets[n].state_dict(), os.path.join(out, n + '.pth'))
         case(n, n + '.pth', 'G_A', nets[n], 'img_19x23')
     case('aa_ngf8_b2_multiple4', 'aa_ngf8_b2.pth', 'G_A', aa, 'img_24x20')

@@ -10,7 +10,9 @@
 public final class Int8Executor {
     public let program: ModelProgram
     private let reference: Int8ReferenceExecutor
-    private let steps: [Step]
+    let steps: [Step]
+    /// Bytes of all packed weights (for memory plans).
+    let packedBytes: Int
     /// Why the fast path is not used (nil when it is).
     public let referenceReason: String?
     public var usesReference: Bool { referenceReason != nil }
@@ -18,7 +20,7 @@ public final class Int8Executor {
     public static var kernelName: String { Int8ConvolutionKernel.name }
     private var frame: FramePlan?
 
-    private enum Step {
+    enum Step {
         case pad(mode: PaddingMode, top: Int, left: Int, zero: UInt8)
         case crop(top: Int, left: Int)
         case blur(Int8BlurTaps, stride: Int, padding: Int, mode: PaddingMode)
@@ -26,7 +28,7 @@ public final class Int8Executor {
         case convolution(Convolution)
     }
 
-    private struct Convolution {
+    struct Convolution {
         var op: ModelOp
         var packed: Int8PackedConvolution
         var zIn: UInt8
@@ -53,6 +55,10 @@ public final class Int8Executor {
         }
         self.steps = reason == nil ? steps : []
         referenceReason = reason
+        packedBytes = self.steps.reduce(0) {
+            guard case let .convolution(c) = $1 else { return $0 }
+            return $0 + c.packed.weights.count * MemoryLayout<Int8ConvolutionKernel.Weight>.stride + c.packed.initial.count * 4
+        }
     }
 
     deinit { frame?.release() }
@@ -124,7 +130,7 @@ public final class Int8Executor {
         return try FramePlan.layout(program, steps: steps, height: paddedSize(height), width: paddedSize(width)).totalBytes
     }
 
-    private func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
+    func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
 
     /// Derains 8-bit pixels (3 channels, CHW) of any accepted size: sides are reflect-padded
     /// (bottom, right) to the size multiple and the output is cropped back, as the reference does.
@@ -132,15 +138,38 @@ public final class Int8Executor {
     public func derain(pixels image: ByteTensor, parallel: ParallelRunner = .serial,
                        opFinished: (Int) -> Void = { _ in }) throws(RuntimeError) -> ByteTensor {
         if usesReference { return try reference.derain(pixels: image) }
+        return try runFrame(image, parallel, RunControl(), opFinished)!
+    }
+
+    /// How a run obtains InstanceNorm statistics, for tiled execution (`Int8TiledExecution`):
+    /// `fixed` gives an op's channels instead of the plane's own; `observe` sees the channels
+    /// each InstanceNorm op computed; `stopAfter` ends the run once that op has accumulated and
+    /// hands its accumulators to `inspect`.
+    struct RunControl {
+        var fixed: [Int: [InstanceNormChannel]] = [:]
+        var observe: ((Int, [InstanceNormChannel]) -> Void)?
+        var stopAfter: Int?
+        var inspect: ((Int8AccumulatorRows, FeatureShape) -> Void)?
+    }
+
+    /// One frame through the ops; nil when `control.stopAfter` ended the run early.
+    func runFrame(_ image: ByteTensor, _ parallel: ParallelRunner, _ control: RunControl,
+                  _ opFinished: (Int) -> Void = { _ in }) throws(RuntimeError) -> ByteTensor? {
         guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
         let ph = paddedSize(image.height), pw = paddedSize(image.width)
         guard image.height >= 1, image.width >= 1, ph - image.height < image.height, pw - image.width < image.width else {
             throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
         }
         if frame?.height != ph || frame?.width != pw {
-            frame?.release()
-            frame = nil
-            frame = try FramePlan.layout(program, steps: steps, height: ph, width: pw).allocate()
+            let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw)
+            // A smaller frame (the edge tiles of a tiled run) reuses the buffers it fits in.
+            if let old = frame, let reused = layout.reusing(old) {
+                frame = reused
+            } else {
+                frame?.release()
+                frame = nil
+                frame = layout.allocate()
+            }
         }
         let f = frame!
         // Input: interleave with the reflect padding of the image to the size multiple.
@@ -157,7 +186,7 @@ public final class Int8Executor {
             }
         }
         for (i, step) in steps.enumerated() {
-            run(step, program.ops[i], output: i + 1, f, parallel)
+            if !run(step, index: i, program.ops[i], output: i + 1, f, parallel, control) { return nil }
             opFinished(i)
         }
         let out = f.map(program.ops.count)
@@ -178,7 +207,9 @@ public final class Int8Executor {
         parallel.run(taskCount: count) { t in body((rows * t / count)..<(rows * (t + 1) / count)) }
     }
 
-    private func run(_ step: Step, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner) {
+    /// Runs one op; false when the control stopped the run after it.
+    private func run(_ step: Step, index: Int, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner,
+                     _ control: RunControl) -> Bool {
         let x = f.map(op.input), y = f.map(v)
         switch step {
         case let .pad(mode, top, left, zero):
@@ -190,12 +221,13 @@ public final class Int8Executor {
         case let .blurTransposed(taps, stride, padding):
             Self.bands(y.height, parallel) { Int8Blur.convolveTransposed(x, into: y, taps, stride: stride, padding: padding, rows: $0) }
         case let .convolution(c):
-            convolve(c, x, y, residual: op.secondInput >= 0 ? f.map(op.secondInput) : nil, f, parallel)
+            return convolve(c, index: index, x, y, residual: op.secondInput >= 0 ? f.map(op.secondInput) : nil, f, parallel, control)
         }
+        return true
     }
 
-    private func convolve(_ c: Convolution, _ x: InterleavedByteMap, _ y: InterleavedByteMap, residual: InterleavedByteMap?,
-                          _ f: FramePlan, _ parallel: ParallelRunner) {
+    private func convolve(_ c: Convolution, index: Int, _ x: InterleavedByteMap, _ y: InterleavedByteMap, residual: InterleavedByteMap?,
+                          _ f: FramePlan, _ parallel: ParallelRunner, _ control: RunControl) -> Bool {
         let op = c.op, k = c.packed.kernel
         // 1. The kernel's input: the padded (or zero-inserted) copy, in the element type the
         //    kernel reads (bytes, or int16 for AVX2).
@@ -230,13 +262,38 @@ public final class Int8Executor {
         }
         // 3. Epilogue.
         let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16)
+        if control.stopAfter == index {
+            control.inspect?(acc, y.shape)
+            return false
+        }
         if !c.normalizes {
             Self.bands(y.height, parallel) {
                 Int8ConvolutionEpilogue.requantize(acc, rows: $0, into: y, zOut: c.zOut, low: c.low, high: c.high,
                                                    multipliers: c.multipliers, shifts: c.shifts, table: c.table)
             }
-            return
+            return true
         }
+        let channels = y.channels, n = y.height * y.width
+        let norms: UnsafeMutablePointer<InstanceNormChannel> = f.norms
+        let normBuffer = UnsafeBufferPointer(start: UnsafePointer(norms), count: channels)
+        if let fixed = control.fixed[index] {
+            for ch in 0..<channels { norms[ch] = fixed[ch] }
+        } else {
+            planeStatistics(c, acc, y, norms, f, parallel)
+            control.observe?(index, Array(normBuffer))
+        }
+        Self.bands(y.height, parallel) {
+            Int8ConvolutionEpilogue.normalize(acc, rows: $0, normBuffer, residual: residual, residualZero: c.residualZero,
+                                              residualMultiplier: c.residualMultiplier, residualShift: c.residualShift,
+                                              zOut: c.zOut, low: c.low, high: c.high, into: y)
+        }
+        return true
+    }
+
+    /// The InstanceNorm channels of a whole output plane: sums, extremes and squares per band
+    /// in parallel, combined in order (integers: any order gives the same result).
+    private func planeStatistics(_ c: Convolution, _ acc: Int8AccumulatorRows, _ y: InterleavedByteMap,
+                                 _ norms: UnsafeMutablePointer<InstanceNormChannel>, _ f: FramePlan, _ parallel: ParallelRunner) {
         let channels = y.channels, n = y.height * y.width
         let bandTotal = max(1, min(y.height, 4 * parallel.workerCount))
         let partial: UnsafeMutablePointer<Int64> = f.statistics
@@ -244,7 +301,6 @@ public final class Int8Executor {
             Int8ConvolutionEpilogue.statistics(acc, rows: (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal),
                                                channels: channels, into: partial + 3 * channels * t)
         }
-        let norms: UnsafeMutablePointer<InstanceNormChannel> = f.norms
         for ch in 0..<channels {
             var sum: Int64 = 0, low = Int64.max, high = Int64.min
             for t in 0..<bandTotal {
@@ -262,11 +318,6 @@ public final class Int8Executor {
             var s2: Int64 = 0
             for t in 0..<bandTotal { s2 += partial[channels * t + ch] }
             norms[ch].setGain(sumOfSquares: s2, count: n, epsilon: c.epsilon[ch], p: c.p, pk: c.pk)
-        }
-        Self.bands(y.height, parallel) {
-            Int8ConvolutionEpilogue.normalize(acc, rows: $0, normBuffer, residual: residual, residualZero: c.residualZero,
-                                              residualMultiplier: c.residualMultiplier, residualShift: c.residualShift,
-                                              zOut: c.zOut, low: c.low, high: c.high, into: y)
         }
     }
 
@@ -319,6 +370,18 @@ public final class Int8Executor {
             f.statistics.initialize(repeating: 0, count: max(1, statisticsCount))
             f.norms = .allocate(capacity: max(1, channelCount))
             f.norms.initialize(repeating: InstanceNormChannel(count: 1, sum: 0, minimum: 0, maximum: 0), count: max(1, channelCount))
+            return f
+        }
+
+        /// This layout in `old`'s buffers when every one of them is large enough.
+        func reusing(_ old: FramePlan) -> FramePlan? {
+            guard arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount, accumulatorCount <= old.accumulatorCount,
+                  statisticsCount <= old.statisticsCount, channelCount <= old.channelCount else { return nil }
+            var f = self
+            f.arenaBytes = old.arenaBytes; f.paddedCount = old.paddedCount; f.accumulatorCount = old.accumulatorCount
+            f.statisticsCount = old.statisticsCount; f.channelCount = old.channelCount
+            f.arena = old.arena; f.paddedInput = old.paddedInput; f.accumulators = old.accumulators
+            f.statistics = old.statistics; f.norms = old.norms
             return f
         }
 

@@ -33,6 +33,7 @@ struct InterleavedMap<Element> {
 
     /// Elements per row and in all (bytes for byte maps).
     var rowBytes: Int { width * channelStride }
+    var shape: FeatureShape { FeatureShape(channels: channels, height: height, width: width) }
     var byteCount: Int { height * rowBytes }
 
     @inline(__always)
