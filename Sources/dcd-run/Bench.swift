@@ -23,6 +23,8 @@ struct Bench {
     var threads: Int
     var json: Bool
     var profile: Bool
+    var budget: MemoryBudget?
+    var statistics: TileStatisticsOption
 
     func run() throws {
         let program = model.program
@@ -37,10 +39,12 @@ struct Bench {
                 for x in 0..<size.width { pixels[c, y, x] = UInt8(truncatingIfNeeded: (x * 7 + y * 13 + c * 85) ^ (x * y)) }
             }
         }
-        let floatPixels = FloatTensor(channels: 3, height: size.height, width: size.width, storage: pixels.storage.map { Float($0) })
+        var floatPixels = FloatTensor(channels: 0, height: 0, width: 0)
+        if case .float = model { floatPixels = FloatTensor(channels: 3, height: size.height, width: size.width, storage: pixels.storage.map { Float($0) }) }
         // Per op: milliseconds of each timed run.
         var opTimes = [[Double]](repeating: [], count: program.ops.count)
         var timing = false
+        var tilePlan: TilePlan?
         func once() throws {
             var last = ProcessClock.seconds()
             func opFinished(_ i: Int) {
@@ -50,7 +54,8 @@ struct Bench {
             }
             switch model {
             case .float(let e): _ = try e.derain(pixels: floatPixels, parallel: parallel, opFinished: opFinished)
-            case .int8(let e): _ = try e.derain(pixels: pixels, parallel: parallel, opFinished: opFinished)
+            case .int8(let e):
+                tilePlan = try LoadedModel.derainInt8(e, pixels, budget: budget, statistics: statistics, parallel: parallel, opFinished: opFinished).1
             }
         }
         var times: [Double] = []
@@ -83,11 +88,15 @@ struct Bench {
             print("{\"model\": \"\(modelPath)\", \"precision\": \"\(precision)\", \"kernel\": \"\(kernel)\", \"width\": \(size.width), "
                 + "\"height\": \(size.height), \"threads\": \(threads), \"runs\": \(runs), \"median_ms\": \(format(median)), "
                 + "\"min_ms\": \(format(times.first!)), \"max_ms\": \(format(times.last!)), \"gmac\": \(format(Double(macs) / 1e9)), "
-                + "\"gmacs_per_s\": \(format(gmacs)), \"peak_rss_bytes\": \(rss)}")
+                + "\"gmacs_per_s\": \(format(gmacs)), \"peak_rss_bytes\": \(rss), \"tiles\": \(tilePlan?.tileCount ?? 1), "
+                + "\"tile_core\": \(tilePlan?.core ?? 0), \"tile_halo\": \(tilePlan?.halo ?? 0), \"tile_statistics\": \"\(tilePlan == nil ? "none" : statistics.rawValue)\"}")
         } else {
             print("\(modelPath): \(precision) (\(kernel) kernels), \(size.width)x\(size.height), \(threads) thread(s), \(runs) runs")
             print("  median \(format(median)) ms  min \(format(times.first!)) ms  max \(format(times.last!)) ms")
             print("  \(format(Double(macs) / 1e9)) GMAC per frame, \(format(gmacs)) GMAC/s, peak RSS \(format(Double(rss) / 1048576)) MiB")
+            if let p = tilePlan {
+                print("  \(p.tileCount) tiles: core \(p.core), halo \(p.halo), \(statistics.rawValue) statistics, planned \(format(Double(p.workingBytes) / 1048576)) MiB")
+            }
         }
         if profile && !opTimes[0].isEmpty {
             // Median per op, with its MACs and throughput, in program order.

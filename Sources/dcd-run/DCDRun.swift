@@ -42,10 +42,22 @@ struct DCDRun: ParsableCommand {
     @Flag(help: "With --bench: the median time of every op, on standard error.")
     var profile = false
 
+    @Option(help: "Working-memory budget of the runtime (bytes; K, M, G suffixes). int8 frames that do not fit run in overlapping tiles.")
+    var maxMemory: String?
+
+    @Option(help: "InstanceNorm statistics of tiled frames: exact (the untiled result, bit for bit; a pass per layer) or proxy (from the frame shrunk 4x: one extra small run).")
+    var tileStatistics: String = "exact"
+
     static let defaultModel = "models/default.dcdm"
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let maxMemory, MemoryBudget(maxMemory) == nil {
+            throw ValidationError("--max-memory must be a positive byte count with an optional K, M or G suffix, got '\(maxMemory)'")
+        }
+        guard TileStatisticsOption(rawValue: tileStatistics) != nil else {
+            throw ValidationError("--tile-statistics must be exact or proxy, got '\(tileStatistics)'")
+        }
         if bench {
             guard input == nil && output == nil else { throw ValidationError("--bench takes no input or output file") }
             guard runs >= 1 && runs <= 10_000 else { throw ValidationError("--runs must be between 1 and 10000, got \(runs)") }
@@ -68,7 +80,8 @@ struct DCDRun: ParsableCommand {
             throw Failure("\(self.model): \(error)")
         }
         if bench {
-            try Bench(model: model, modelPath: self.model, size: BenchSize(size)!, runs: runs, threads: threads, json: json, profile: profile).run()
+            try Bench(model: model, modelPath: self.model, size: BenchSize(size)!, runs: runs, threads: threads, json: json, profile: profile,
+                      budget: maxMemory.flatMap(MemoryBudget.init), statistics: TileStatisticsOption(rawValue: tileStatistics)!).run()
             return
         }
         let input = self.input!, output = self.output!
@@ -90,7 +103,9 @@ struct DCDRun: ParsableCommand {
                 pixels = out.storage
                 result = image.replacingColor(withPixels: out)
             case .int8(let executor):
-                let out = try executor.derain(pixels: image.byteTensor(), parallel: ThreadPool.runner(threads: threads))
+                let (out, _) = try LoadedModel.derainInt8(executor, image.byteTensor(), budget: maxMemory.flatMap(MemoryBudget.init),
+                                                          statistics: TileStatisticsOption(rawValue: tileStatistics)!,
+                                                          parallel: ThreadPool.runner(threads: threads))
                 pixels = out.storage.map { Float($0) }
                 result = image.replacingColor(withBytes: out)
             }

@@ -63,6 +63,12 @@ public final class Int8Executor {
 
     deinit { frame?.release() }
 
+    /// Frees the frame buffers (the next run plans and allocates again).
+    func releaseFrame() {
+        frame?.release()
+        frame = nil
+    }
+
     /// The fast-path form of an op, or nil when only the reference can run it.
     private static func step(_ op: ModelOp, _ program: ModelProgram) -> Step? {
         typealias P = Int8OpParameters
@@ -125,9 +131,11 @@ public final class Int8Executor {
     /// Working memory for a frame of this size (the padded size is planned): the value arena,
     /// the padded-input and accumulator scratch, and the statistics. The weights (packed once at
     /// load) are not included.
-    public func workingBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
+    /// `banded`: as planned for tiles, whose InstanceNorm statistics are given (accumulators a
+    /// band of rows at a time).
+    public func workingBytes(height: Int, width: Int, banded: Bool = false) throws(RuntimeError) -> Int {
         if usesReference { return try MemoryPlan.plan(program, height: paddedSize(height), width: paddedSize(width)).peakBytes }
-        return try FramePlan.layout(program, steps: steps, height: paddedSize(height), width: paddedSize(width)).totalBytes
+        return try FramePlan.layout(program, steps: steps, height: paddedSize(height), width: paddedSize(width), banded: banded).totalBytes
     }
 
     func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
@@ -149,7 +157,11 @@ public final class Int8Executor {
         var fixed: [Int: [InstanceNormChannel]] = [:]
         var observe: ((Int, [InstanceNormChannel]) -> Void)?
         var stopAfter: Int?
-        var inspect: ((Int8AccumulatorRows, FeatureShape) -> Void)?
+        var inspect: ((Int8AccumulatorRows, Range<Int>, FeatureShape) -> Void)?
+        /// Accumulate and finish convolutions a band of rows at a time (`FramePlan.bandRows`):
+        /// allowed when every InstanceNorm op of the run has `fixed` statistics or is
+        /// `stopAfter`; the accumulator buffer then holds a band instead of a plane.
+        var banded = false
     }
 
     /// One frame through the ops; nil when `control.stopAfter` ended the run early.
@@ -160,8 +172,8 @@ public final class Int8Executor {
         guard image.height >= 1, image.width >= 1, ph - image.height < image.height, pw - image.width < image.width else {
             throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
         }
-        if frame?.height != ph || frame?.width != pw {
-            let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw)
+        if frame?.height != ph || frame?.width != pw || (frame?.bandRows ?? 0 > 0) != control.banded {
+            let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw, banded: control.banded)
             // A smaller frame (the edge tiles of a tiled run) reuses the buffers it fits in.
             if let old = frame, let reused = layout.reusing(old) {
                 frame = reused
@@ -243,51 +255,62 @@ public final class Int8Executor {
                 InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         }
-        // 2. Accumulators: tasks are (block chunk, row band) pairs.
+        // 2. Accumulators and 3. the epilogue, band by band when the frame was planned with
+        //    banded accumulators (every InstanceNorm of the run has given statistics), else
+        //    over the whole plane (a plane's own statistics need all of its accumulators).
         let packed = c.packed
         let chunk = Int8ConvolutionKernel.blockTile
         let chunks = (packed.blocks + chunk - 1) / chunk
-        let bandCount = max(1, min(y.height, (4 * parallel.workerCount + chunks - 1) / chunks))
         let accumulators: UnsafeMutablePointer<Int32> = f.accumulators
+        let channels = y.channels
+        let norms: UnsafeMutablePointer<InstanceNormChannel> = f.norms
+        let normBuffer = UnsafeBufferPointer(start: UnsafePointer(norms), count: channels)
+        let ownStatistics = c.normalizes && control.fixed[index] == nil && control.stopAfter != index
+        precondition(!ownStatistics || f.bandRows == 0, "banded accumulators with a plane's own statistics")
+        if let fixed = control.fixed[index] {
+            for ch in 0..<channels { norms[ch] = fixed[ch] }
+        }
+        let bandRows = f.bandRows > 0 ? f.bandRows : y.height
         let src = padded
-        packed.weights.withUnsafeBufferPointer { w in
-            packed.initial.withUnsafeBufferPointer { initial in
-                parallel.run(taskCount: chunks * bandCount) { task in
-                    let b = task % chunks, band = task / chunks
-                    let rows = (y.height * band / bandCount)..<(y.height * (band + 1) / bandCount)
-                    Int8Convolution.accumulate(src, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
-                                               rows: rows, blocks: (b * chunk)..<min(packed.blocks, (b + 1) * chunk), into: accumulators)
+        for start in stride(from: 0, to: y.height, by: bandRows) {
+            let band = start..<min(y.height, start + bandRows)
+            let parts = max(1, min(band.count, (4 * parallel.workerCount + chunks - 1) / chunks))
+            packed.weights.withUnsafeBufferPointer { w in
+                packed.initial.withUnsafeBufferPointer { initial in
+                    parallel.run(taskCount: chunks * parts) { task in
+                        let b = task % chunks, part = task / chunks
+                        let rows = (band.lowerBound + band.count * part / parts)..<(band.lowerBound + band.count * (part + 1) / parts)
+                        Int8Convolution.accumulate(src, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
+                                                   rows: rows, blocks: (b * chunk)..<min(packed.blocks, (b + 1) * chunk), into: accumulators,
+                                                   firstRow: band.lowerBound)
+                    }
+                }
+            }
+            let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16,
+                                          firstRow: band.lowerBound)
+            func rowsOfBand(_ body: @escaping (Range<Int>) -> Void) {
+                Self.bands(band.count, parallel) { body((band.lowerBound + $0.lowerBound)..<(band.lowerBound + $0.upperBound)) }
+            }
+            if control.stopAfter == index {
+                control.inspect?(acc, band, y.shape)
+            } else if !c.normalizes {
+                rowsOfBand {
+                    Int8ConvolutionEpilogue.requantize(acc, rows: $0, into: y, zOut: c.zOut, low: c.low, high: c.high,
+                                                       multipliers: c.multipliers, shifts: c.shifts, table: c.table)
+                }
+            } else {
+                if ownStatistics {
+                    planeStatistics(c, acc, y, norms, f, parallel)
+                    control.observe?(index, Array(normBuffer))
+                }
+                rowsOfBand {
+                    Int8ConvolutionEpilogue.normalize(acc, rows: $0, normBuffer, residual: residual, residualZero: c.residualZero,
+                                                      residualMultiplier: c.residualMultiplier, residualShift: c.residualShift,
+                                                      zOut: c.zOut, low: c.low, high: c.high, into: y)
                 }
             }
         }
-        // 3. Epilogue.
-        let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16)
-        if control.stopAfter == index {
-            control.inspect?(acc, y.shape)
-            return false
-        }
-        if !c.normalizes {
-            Self.bands(y.height, parallel) {
-                Int8ConvolutionEpilogue.requantize(acc, rows: $0, into: y, zOut: c.zOut, low: c.low, high: c.high,
-                                                   multipliers: c.multipliers, shifts: c.shifts, table: c.table)
-            }
-            return true
-        }
-        let channels = y.channels, n = y.height * y.width
-        let norms: UnsafeMutablePointer<InstanceNormChannel> = f.norms
-        let normBuffer = UnsafeBufferPointer(start: UnsafePointer(norms), count: channels)
-        if let fixed = control.fixed[index] {
-            for ch in 0..<channels { norms[ch] = fixed[ch] }
-        } else {
-            planeStatistics(c, acc, y, norms, f, parallel)
-            control.observe?(index, Array(normBuffer))
-        }
-        Self.bands(y.height, parallel) {
-            Int8ConvolutionEpilogue.normalize(acc, rows: $0, normBuffer, residual: residual, residualZero: c.residualZero,
-                                              residualMultiplier: c.residualMultiplier, residualShift: c.residualShift,
-                                              zOut: c.zOut, low: c.low, high: c.high, into: y)
-        }
-        return true
+        return control.stopAfter != index
     }
 
     /// The InstanceNorm channels of a whole output plane: sums, extremes and squares per band
@@ -329,6 +352,8 @@ public final class Int8Executor {
         var shapes: [FeatureShape]
         var offsets: [Int]
         var arenaBytes: Int, paddedCount: Int, accumulatorCount: Int, statisticsCount: Int, channelCount: Int
+        /// Rows of accumulators held at once (0: whole planes).
+        var bandRows: Int
         var arena: UnsafeMutablePointer<UInt8>! = nil
         /// The convolution kernel's padded input (`Int8ConvolutionKernel.Input` elements).
         var paddedInput: UnsafeMutablePointer<Int8ConvolutionKernel.Input>! = nil
@@ -341,7 +366,10 @@ public final class Int8Executor {
 
         var totalBytes: Int { arenaBytes + paddedCount * MemoryLayout<Int8ConvolutionKernel.Input>.stride + accumulatorCount * 4 + statisticsCount * 8 + channelCount * MemoryLayout<InstanceNormChannel>.stride }
 
-        static func layout(_ program: ModelProgram, steps: [Step], height: Int, width: Int) throws(RuntimeError) -> FramePlan {
+        /// Accumulator rows per band in banded frames: enough rows to split over the workers.
+        static let bandRowCount = 16
+
+        static func layout(_ program: ModelProgram, steps: [Step], height: Int, width: Int, banded: Bool = false) throws(RuntimeError) -> FramePlan {
             let shapes = try program.inferShapes(height: height, width: width)
             // 64-byte aligned values.
             let sizes = shapes.map { (InterleavedByteMap.byteCount($0) + 63) / 64 * 64 }
@@ -351,11 +379,12 @@ public final class Int8Executor {
                 guard case let .convolution(c) = steps[i] else { continue }
                 let input = shapes[op.input], out = shapes[i + 1]
                 padded = max(padded, InterleavedByteMap.byteCount(Int8Convolution.paddedShape(op, input: input, kernel: c.packed.kernel)))
-                accumulators = max(accumulators, out.height * out.width * c.packed.blocks * 16)
+                accumulators = max(accumulators, (banded ? min(out.height, bandRowCount) : out.height) * out.width * c.packed.blocks * 16)
                 channels = max(channels, out.channels)
             }
             return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaBytes: arena, paddedCount: padded,
-                             accumulatorCount: accumulators, statisticsCount: 3 * channels * 4 * maximumWorkers, channelCount: channels)
+                             accumulatorCount: accumulators, statisticsCount: 3 * channels * 4 * maximumWorkers, channelCount: channels,
+                             bandRows: banded ? bandRowCount : 0)
         }
 
         func allocate() -> FramePlan {
@@ -380,6 +409,7 @@ public final class Int8Executor {
             var f = self
             f.arenaBytes = old.arenaBytes; f.paddedCount = old.paddedCount; f.accumulatorCount = old.accumulatorCount
             f.statisticsCount = old.statisticsCount; f.channelCount = old.channelCount
+            guard bandRows == old.bandRows else { return nil }
             f.arena = old.arena; f.paddedInput = old.paddedInput; f.accumulators = old.accumulators
             f.statistics = old.statistics; f.norms = old.norms
             return f

@@ -65,7 +65,7 @@ extension Int8Executor {
         let frameBytes = 2 * 3 * ph * pw + packedWeightBytes
         func cost(_ core: Int) throws(RuntimeError) -> Int {
             let th = min(ph, core + 2 * halo), tw = min(pw, core + 2 * halo)
-            return frameBytes + 2 * 3 * th * tw + (try workingBytes(height: th, width: tw))
+            return frameBytes + 2 * 3 * th * tw + (try workingBytes(height: th, width: tw, banded: true))
         }
         func plan(_ core: Int) throws(RuntimeError) -> TilePlan {
             TilePlan(core: core, halo: halo, tileCount: ((ph + core - 1) / core) * ((pw + core - 1) / core), workingBytes: try cost(core))
@@ -111,10 +111,13 @@ extension Int8Executor {
             var control = RunControl()
             control.observe = { index, channels in fixed[index] = channels }
             _ = try runFrame(proxy, parallel, control)
+            // The tiles that follow are planned banded; the proxy's plane-sized buffers go.
+            releaseFrame()
         }
         var result = ByteTensor(channels: 3, height: ph, width: pw)
         var control = RunControl()
         control.fixed = fixed
+        control.banded = true
         for t in tiles {
             let out = try runFrame(Self.cut(frame, t.region), parallel, control)!
             for c in 0..<3 {
@@ -183,7 +186,8 @@ extension Int8Executor {
                 var control = RunControl()
                 control.fixed = fixed
                 control.stopAfter = index
-                control.inspect = { acc, shape in
+                control.banded = true
+                control.inspect = { acc, band, shape in
                     // The core in this layer's coordinates: the tile region maps to the whole
                     // plane, so the scale is region side / plane side (an integer: cores and
                     // halos are multiples of the size multiple).
@@ -196,8 +200,8 @@ extension Int8Executor {
                         maxima = [Int64](repeating: .min, count: shape.channels)
                         squares = [Int64](repeating: 0, count: shape.channels)
                     }
-                    if sweep == 0 { planeCount += rows.count * columns.count }
-                    for y in rows {
+                    if sweep == 0 { planeCount += rows.clamped(to: band).count * columns.count }
+                    for y in rows.clamped(to: band) {
                         for x in columns {
                             let a = acc.pixel(y, x)
                             for c in 0..<shape.channels {

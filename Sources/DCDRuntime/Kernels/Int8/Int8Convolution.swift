@@ -33,18 +33,19 @@ enum Int8Convolution {
     }
 
     /// int32 accumulators for output rows `rows` and channel blocks `blocks` (see
-    /// `Int8ConvolutionKernel` for the output layout). `x` is the padded input.
+    /// `Int8ConvolutionKernel` for the output layout). `x` is the padded input; `output` holds
+    /// rows from `firstRow` on (0: the whole plane).
     static func accumulate(_ x: InterleavedMap<Int8ConvolutionKernel.Input>, _ p: Int8PackedConvolution,
                            weights: UnsafePointer<Int8ConvolutionKernel.Weight>,
                            initial: UnsafePointer<Int32>, outputWidth: Int, rows: Range<Int>, blocks: Range<Int>,
-                           into output: UnsafeMutablePointer<Int32>) {
+                           into output: UnsafeMutablePointer<Int32>, firstRow: Int = 0) {
         typealias Kernel = Int8ConvolutionKernel
         let g = Kernel.Geometry(pixelStep: p.stride * x.channelStride, inputStride: x.channelStride, rowStride: x.rowBytes,
                                 kernel: p.kernel, channels: x.channelStride, blockElements: p.blockElements,
                                 outputPixelStride: p.blocks * 16)
         for oy in rows {
             let rowInput = UnsafePointer(x.base + oy * p.stride * x.rowBytes)  // elements
-            let rowOutput = output + oy * outputWidth * g.outputPixelStride
+            let rowOutput = output + (oy - firstRow) * outputWidth * g.outputPixelStride
             var b = blocks.lowerBound
             while b < blocks.upperBound {
                 let left = blocks.upperBound - b

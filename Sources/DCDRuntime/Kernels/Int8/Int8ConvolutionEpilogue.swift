@@ -3,11 +3,14 @@
 /// and the integer InstanceNorm (mode 1) of `Int8OpParameters`, with the same arithmetic as
 /// `Int8ReferenceExecutor` (shared through `FixedPoint` and `InstanceNormChannel`).
 /// Each function works on a band of rows so the executor can split a frame over threads.
+/// A band of accumulator rows: row `firstRow` is at `base` (the whole plane when 0 and the
+/// buffer holds every row; a band of it when the executor accumulates band by band).
 struct Int8AccumulatorRows {
     var base: UnsafePointer<Int32>
     var width: Int
     var pixelStride: Int
-    @inline(__always) func pixel(_ y: Int, _ x: Int) -> UnsafePointer<Int32> { base + (y * width + x) * pixelStride }
+    var firstRow: Int = 0
+    @inline(__always) func pixel(_ y: Int, _ x: Int) -> UnsafePointer<Int32> { base + ((y - firstRow) * width + x) * pixelStride }
 }
 
 enum Int8ConvolutionEpilogue {
