@@ -2,6 +2,8 @@
 """Speed side by side, one machine, one session: dcd-run --bench (int8 and float) against ONNX
 Runtime (fp32, and static int8 QDQ per-channel), OpenVINO (fp32, when installed) and PyTorch
 (fp32), same weights, input 1x3xHxW, same thread count; median of RUNS runs after a warm-up.
+Runs are interleaved (one run of every contender per round), so that a slow minute of a shared
+machine falls on all of them alike.
 
     /tmp/torchvenv/bin/pip install torch numpy onnx onnxruntime onnxscript [openvino]
     DCD_TARGET_CPU=znver3 swift build -c release --scratch-path .build/znver3
@@ -44,7 +46,16 @@ def main():
     ap.add_argument('--photos')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    rows = []  # (name, median, min, max)
+    contenders = []  # (name, run once -> ms)
+
+    def python_timer(fn):
+        def once():
+            t = time.perf_counter()
+            fn()
+            return (time.perf_counter() - t) * 1000
+        fn()  # warm-up
+        return once
+
     with tempfile.TemporaryDirectory() as tmp:
         if a.checkpoint:
             net, ngf, blocks = load_generator(a.checkpoint)
@@ -55,8 +66,11 @@ def main():
             checkpoint = os.path.join(tmp, 'g.pth')
             torch.save(net.state_dict(), checkpoint)
         x = torch.rand(1, 3, a.size, a.size) * 2 - 1
-        with torch.no_grad():
-            rows.append((f'PyTorch {torch.__version__} fp32', *timed(lambda: net(x), a.runs)))
+
+        def torch_forward():
+            with torch.no_grad():
+                net(x)
+        contenders.append((f'PyTorch {torch.__version__} fp32', python_timer(torch_forward)))
 
         import onnxruntime as ort
         from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -82,35 +96,42 @@ def main():
         options.inter_op_num_threads = 1
         xn = x.numpy()
         for name, path in ((f'ONNX Runtime {ort.__version__} fp32', fp32), (f'ONNX Runtime {ort.__version__} int8 (QDQ, per-channel)', int8)):
-            s = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-            rows.append((name, *timed(lambda: s.run(None, {'x': xn}), a.runs)))
+            session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+            contenders.append((name, python_timer(lambda session=session: session.run(None, {'x': xn}))))
         try:
             import openvino as ov
-            core = ov.Core()
-            compiled = core.compile_model(fp32, 'CPU', {'INFERENCE_NUM_THREADS': a.threads, 'INFERENCE_PRECISION_HINT': 'f32'})
+            compiled = ov.Core().compile_model(fp32, 'CPU', {'INFERENCE_NUM_THREADS': a.threads, 'INFERENCE_PRECISION_HINT': 'f32'})
             request = compiled.create_infer_request()
-            rows.append((f'OpenVINO {ov.__version__} fp32', *timed(lambda: request.infer({0: xn}), a.runs)))
+            contenders.append((f'OpenVINO {ov.__version__} fp32', python_timer(lambda: request.infer({0: xn}))))
         except ImportError:
             pass
 
-        macs = None
+        info = {}
         for precision in ('int8', 'float'):
             model = os.path.join(tmp, f'g.{precision}.dcdm')
             cmd = [os.path.join(a.dcd, 'dcd-compile'), checkpoint, '--precision', precision, '-o', model]
             if precision == 'int8' and a.photos:
                 cmd += ['--calibrate', a.photos]
             subprocess.run(cmd, check=True, capture_output=True)
-            for threads in sorted({1, a.threads}):
-                out = subprocess.run([os.path.join(a.dcd, 'dcd-run'), '--model', model, '--bench', '--json', '--size', f'{a.size}x{a.size}',
-                                      '--runs', str(a.runs), '--threads', str(threads)], check=True, capture_output=True, text=True)
-                r = json.loads(out.stdout)
-                macs = r['gmac']
-                if threads == a.threads:
-                    rows.append((f'dcd {precision} ({r["kernel"]} kernels)', r['median_ms'], r['min_ms'], r['max_ms']))
-                else:
-                    single = r['median_ms']
-            if a.threads > 1:
-                rows.append((f'dcd {precision}, 1 thread', single, single, single))
+            for threads in sorted({a.threads, 1}, reverse=True):
+                def dcd(model=model, threads=threads):
+                    # One process per run: model load and a warm-up run are outside the timing.
+                    out = subprocess.run([os.path.join(a.dcd, 'dcd-run'), '--model', model, '--bench', '--json', '--size',
+                                          f'{a.size}x{a.size}', '--runs', '1', '--threads', str(threads)],
+                                         check=True, capture_output=True, text=True)
+                    r = json.loads(out.stdout)
+                    info['gmac'], info[precision] = r['gmac'], r['kernel']
+                    return r['median_ms']
+                dcd()
+                label = f'dcd {precision} ({info[precision]} kernels)' + ('' if threads == a.threads else ', 1 thread')
+                contenders.append((label, dcd))
+
+        times = {name: [] for name, _ in contenders}
+        for _ in range(a.runs):
+            for name, once in contenders:
+                times[name].append(once())
+        rows = [(name, statistics.median(t), min(t), max(t)) for name, t in times.items()]
+        macs = info['gmac']
 
     ort_fp32 = next(r[1] for r in rows if r[0].startswith('ONNX Runtime') and r[0].endswith('fp32'))
     print(f'generator ngf={ngf} n_blocks={blocks}, input 1x3x{a.size}x{a.size} ({macs} GMAC), {a.threads} threads, median of {a.runs} runs')

@@ -1,7 +1,8 @@
 #!/bin/bash
-# What the compiler emits for the int8 convolution kernel, per target CPU: compiles the runtime
-# (whole module, -O) to assembly, cuts out Int8Convolution.accumulate (the tiles are inlined
-# into it) and counts the multiply-accumulate instructions in it.
+# What the compiler emits for the convolution kernels, per target CPU: compiles the runtime
+# (whole module, -O) to assembly, cuts out Int8Convolution.accumulate and
+# FloatConvolution.accumulate (the tiles are inlined into them) and counts the
+# multiply-accumulate instructions in each.
 #
 #   tools/dump_kernel_asm.sh [OUTDIR]      (default OUTDIR: /tmp/dcd-asm; full .s files land there)
 #
@@ -16,14 +17,19 @@ SOURCES=$(find Sources/DCDRuntime -name '*.swift' | sort)
 emit() {  # name, flags...
   local name=$1; shift
   swiftc -emit-assembly -O -wmo -parse-as-library -module-name DCDRuntime "$@" $SOURCES -o "$OUT/$name.s"
-  # The accumulate function: from its label to the end-of-function marker.
-  awk '/^\$[es]10DCDRuntime15Int8ConvolutionO10accumulate[^ ]*:/ {on=1} on {print} on && /^\.Lfunc_end/ {on=0}' "$OUT/$name.s" > "$OUT/$name.accumulate.s"
-  printf '%-22s' "$name"
-  for insn in vpdpbusd vpdpwssd vpmaddwd vpmaddubsw vpmulld pmaddwd pmulld pmuludq sdot smlal smlal2 mla mul; do
-    n=$(grep -cE "^\s+$insn\s" "$OUT/$name.accumulate.s" || true)
-    [ "$n" != 0 ] && printf ' %s:%s' "$insn" "$n"
+  # Each accumulate function: from its label to the end-of-function marker.
+  for kernel in Int8 Float; do
+    local cut="$OUT/$name.$kernel.accumulate.s"
+    local len=$(( ${#kernel} + 11 ))
+    local pat='^[$][es]10DCDRuntime'"$len$kernel"'ConvolutionO10accumulate[^ ]*:'
+    awk -v pat="$pat" '$0 ~ pat {on=1} on {print} on && /^\.Lfunc_end/ {on=0}' "$OUT/$name.s" > "$cut"
+    printf '%-18s %-6s' "$name" "$kernel"
+    for insn in vpdpbusd vpdpwssd vpmaddwd vpmaddubsw vpmulld vfmadd231ps pmaddwd pmulld pmuludq mulps addps sdot smlal smlal2 fmla mla mul; do
+      n=$(grep -cE "^\s+$insn\s" "$cut" || true)
+      [ "$n" != 0 ] && printf ' %s:%s' "$insn" "$n"
+    done
+    echo "   ($(wc -l < "$cut") lines: $cut)"
   done
-  echo "   ($(wc -l < "$OUT/$name.accumulate.s") lines: $OUT/$name.accumulate.s)"
 }
 emit haswell-avx2 -target-cpu haswell -DDCD_AVX2
 emit znver4 -target-cpu znver4 -DDCD_AVX512VNNI

@@ -74,6 +74,12 @@ struct Bench {
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         let gmacs = Double(macs) / 1e9 / (median / 1000)
         let rss = ProcessClock.peakResidentBytes()
+        // The executor's planned working memory for this frame untiled (weights excluded).
+        let working: Int
+        switch model {
+        case .float(let e): working = try e.workingBytes(height: size.height, width: size.width)
+        case .int8(let e): working = try e.workingBytes(height: size.height, width: size.width)
+        }
         let precision: String
         var kernel: String
         switch model {
@@ -88,12 +94,12 @@ struct Bench {
             print("{\"model\": \"\(modelPath)\", \"precision\": \"\(precision)\", \"kernel\": \"\(kernel)\", \"width\": \(size.width), "
                 + "\"height\": \(size.height), \"threads\": \(threads), \"runs\": \(runs), \"median_ms\": \(format(median)), "
                 + "\"min_ms\": \(format(times.first!)), \"max_ms\": \(format(times.last!)), \"gmac\": \(format(Double(macs) / 1e9)), "
-                + "\"gmacs_per_s\": \(format(gmacs)), \"peak_rss_bytes\": \(rss), \"tiles\": \(tilePlan?.tileCount ?? 1), "
+                + "\"gmacs_per_s\": \(format(gmacs)), \"peak_rss_bytes\": \(rss), \"working_bytes_untiled\": \(working), \"tiles\": \(tilePlan?.tileCount ?? 1), "
                 + "\"tile_core\": \(tilePlan?.core ?? 0), \"tile_halo\": \(tilePlan?.halo ?? 0), \"tile_statistics\": \"\(tilePlan == nil ? "none" : statistics.rawValue)\"}")
         } else {
             print("\(modelPath): \(precision) (\(kernel) kernels), \(size.width)x\(size.height), \(threads) thread(s), \(runs) runs")
             print("  median \(format(median)) ms  min \(format(times.first!)) ms  max \(format(times.last!)) ms")
-            print("  \(format(Double(macs) / 1e9)) GMAC per frame, \(format(gmacs)) GMAC/s, peak RSS \(format(Double(rss) / 1048576)) MiB")
+            print("  \(format(Double(macs) / 1e9)) GMAC per frame, \(format(gmacs)) GMAC/s, peak RSS \(format(Double(rss) / 1048576)) MiB, working memory untiled \(format(Double(working) / 1048576)) MiB")
             if let p = tilePlan {
                 print("  \(p.tileCount) tiles: core \(p.core), halo \(p.halo), \(statistics.rawValue) statistics, planned \(format(Double(p.workingBytes) / 1048576)) MiB")
             }
