@@ -29,7 +29,7 @@ struct CommandLineTests {
     }
 
     /// The default precision: int8, calibrated on a folder of photos, with a JSON report, then
-    /// run by dcd-run (the int8 reference executor) into 8-bit PNG and .npy.
+    /// run by dcd-run (the optimized int8 executor) into 8-bit PNG; --max-memory and --bench.
     @Test func int8CompileReportAndRun() throws {
         let dir = TestProcess.temporaryDirectory()
         let photos = dir + "/photos"
@@ -47,6 +47,20 @@ struct CommandLineTests {
         #expect(r.status == 0, "\(r.stderr)")
         let out = try PNGCodec.decode(try Files.read(dir + "/out.png"))
         #expect(out.width == 19 && out.height == 23 && out.bitDepth == 8)
+        // A budget too small for any tile is a one-line error (tiled runs themselves: Int8TiledTests).
+        let tiled = TestProcess.run("dcd-run", ["-m", model, Fixtures.path("img_19x23.png"), "-o", dir + "/tiled.png", "--max-memory", "1K"])
+        #expect(tiled.status != 0 && tiled.stderr.contains("budget"), "a 1 KB budget cannot hold any tile: \(tiled.stderr)")
+        // The benchmark: JSON with the documented keys.
+        let bench = TestProcess.run("dcd-run", ["-m", model, "--bench", "--size", "24x20", "--runs", "2", "--threads", "2", "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        for key in ["median_ms", "min_ms", "max_ms", "gmacs_per_s", "peak_rss_bytes", "threads", "width", "height", "precision"] {
+            #expect(bench.stdout.contains("\"\(key)\": "), "missing \(key) in \(bench.stdout)")
+        }
+        #expect(bench.stdout.contains("\"precision\": \"int8\"") && bench.stdout.contains("\"width\": 24"))
+        for bad in [["--bench", "--size", "0x5"], ["--bench", "--runs", "0"], ["--bench", "--max-memory", "lots"], ["--bench", "--tile-statistics", "guess"]] {
+            let r = TestProcess.run("dcd-run", ["-m", model] + bad)
+            #expect(r.status == 64, "\(bad): \(r.status) \(r.stderr)")
+        }
         // Without a folder: synthetic calibration and a warning on stderr.
         let s = TestProcess.run("dcd-compile", [Fixtures.path("aa_ngf8_b2.pth"), "-o", dir + "/s.dcdm"])
         #expect(s.status == 0 && s.stderr.contains("warning: no --calibrate folder"), "\(s.stderr)")

@@ -88,37 +88,17 @@ public final class FloatExecutor {
             frame = try FramePlan.layout(program, steps: steps, height: ph, width: pw).allocate()
         }
         let f = frame!
+        // Input: interleave with the reflect padding to the size multiple, in the program's
+        // encoding (pixels, or x / 255 * 2 - 1).
         let toNetwork = !program.encoding.contains(.inputPixels)
-        let input = f.map(0)
-        image.storage.withUnsafeBufferPointer { s in
-            input.base.update(repeating: 0, count: input.byteCount)
-            for y in 0..<ph {
-                let sy = FloatReference.sourceIndex(y, image.height, .reflect)!
-                for x in 0..<pw {
-                    let sx = FloatReference.sourceIndex(x, image.width, .reflect)!
-                    for c in 0..<3 {
-                        let v = s[(c * image.height + sy) * image.width + sx]
-                        input.pixel(y, x)[c] = toNetwork ? v / 255 * 2 - 1 : v
-                    }
-                }
-            }
-        }
+        InterleavedMapKernels.interleave(image, into: f.map(0)) { toNetwork ? $0 / 255 * 2 - 1 : $0 }
         for (i, step) in steps.enumerated() {
             run(step, program.ops[i], output: i + 1, f, parallel)
             opFinished(i)
         }
-        let out = f.map(program.ops.count)
         let toPixels = !program.encoding.contains(.outputPixels)
-        var result = FloatTensor(channels: out.channels, height: image.height, width: image.width)
-        result.storage.withUnsafeMutableBufferPointer { o in
-            for c in 0..<out.channels {
-                for y in 0..<image.height {
-                    for x in 0..<image.width {
-                        let v = out.pixel(y, x)[c]
-                        o[(c * image.height + y) * image.width + x] = toPixels ? (v + 1) / 2 * 255 : v
-                    }
-                }
-            }
+        let result: FloatTensor = InterleavedMapKernels.planar(f.map(program.ops.count), height: image.height, width: image.width) {
+            toPixels ? ($0 + 1) / 2 * 255 : $0
         }
         return result
     }
@@ -132,9 +112,9 @@ public final class FloatExecutor {
         let x = f.map(op.input), y = f.map(v)
         switch step {
         case let .pad(mode, top, left):
-            Self.bands(y.height, parallel) { InterleavedByteKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: 0, rows: $0) { $0 } }
+            Self.bands(y.height, parallel) { InterleavedMapKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: 0, rows: $0) { $0 } }
         case let .crop(top, left):
-            Self.bands(y.height, parallel) { InterleavedByteKernels.crop(x, into: y, top: top, left: left, rows: $0) }
+            Self.bands(y.height, parallel) { InterleavedMapKernels.crop(x, into: y, top: top, left: left, rows: $0) }
         case let .blur(taps, k, stride, padding, mode):
             Self.bands(y.height, parallel) {
                 BlurGather.convolve(x, into: y, taps: taps, kernel: k, stride: stride, padding: padding, mode: mode, rows: $0) {
@@ -176,12 +156,12 @@ public final class FloatExecutor {
                           residual: InterleavedMap<Float>?, _ f: FramePlan, _ parallel: ParallelRunner) {
         let k = packed.kernel
         let padded = InterleavedMap<Float>(base: f.paddedInput!,
-                                           shape: Int8Convolution.paddedShape(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
+                                           shape: InterleavedMapKernels.convolutionInput(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
         if op.kind == .convTranspose2d {
-            Self.bands(padded.height, parallel) { Int8Convolution.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: 0, rows: $0) { $0 } }
+            Self.bands(padded.height, parallel) { InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: 0, rows: $0) { $0 } }
         } else {
             Self.bands(padded.height, parallel) {
-                InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: 0, rows: $0) { $0 }
+                InterleavedMapKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: 0, rows: $0) { $0 }
             }
         }
         let sums: UnsafeMutablePointer<Float> = f.accumulators
@@ -305,7 +285,7 @@ public final class FloatExecutor {
             var padded = 0, accumulators = 0, channels = 0
             for (i, op) in program.ops.enumerated() {
                 guard case let .convolution(_, packed) = steps[i] else { continue }
-                padded = max(padded, InterleavedByteMap.byteCount(Int8Convolution.paddedShape(op, input: shapes[op.input], kernel: packed.kernel)))
+                padded = max(padded, InterleavedByteMap.byteCount(InterleavedMapKernels.convolutionInput(op, input: shapes[op.input], kernel: packed.kernel)))
                 accumulators = max(accumulators, shapes[i + 1].height * shapes[i + 1].width * packed.blocks * 16)
                 channels = max(channels, shapes[i + 1].channels)
             }

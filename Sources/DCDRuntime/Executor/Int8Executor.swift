@@ -185,31 +185,12 @@ public final class Int8Executor {
         }
         let f = frame!
         // Input: interleave with the reflect padding of the image to the size multiple.
-        let input = f.map(0)
-        image.storage.withUnsafeBufferPointer { s in
-            input.base.update(repeating: 0, count: input.byteCount)
-            for y in 0..<ph {
-                let sy = FloatReference.sourceIndex(y, image.height, .reflect)!
-                for x in 0..<pw {
-                    let sx = FloatReference.sourceIndex(x, image.width, .reflect)!
-                    let target = input.pixel(y, x)
-                    for c in 0..<3 { target[c] = s[(c * image.height + sy) * image.width + sx] }
-                }
-            }
-        }
+        InterleavedMapKernels.interleave(image, into: f.map(0)) { $0 }
         for (i, step) in steps.enumerated() {
             if !run(step, index: i, program.ops[i], output: i + 1, f, parallel, control) { return nil }
             opFinished(i)
         }
-        let out = f.map(program.ops.count)
-        var result = ByteTensor(channels: out.channels, height: image.height, width: image.width)
-        result.storage.withUnsafeMutableBufferPointer { o in
-            for c in 0..<out.channels {
-                for y in 0..<image.height {
-                    for x in 0..<image.width { o[(c * image.height + y) * image.width + x] = out.pixel(y, x)[c] }
-                }
-            }
-        }
+        let result: ByteTensor = InterleavedMapKernels.planar(f.map(program.ops.count), height: image.height, width: image.width) { $0 }
         return result
     }
 
@@ -225,9 +206,9 @@ public final class Int8Executor {
         let x = f.map(op.input), y = f.map(v)
         switch step {
         case let .pad(mode, top, left, zero):
-            Self.bands(y.height, parallel) { InterleavedByteKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) { $0 } }
+            Self.bands(y.height, parallel) { InterleavedMapKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) { $0 } }
         case let .crop(top, left):
-            Self.bands(y.height, parallel) { InterleavedByteKernels.crop(x, into: y, top: top, left: left, rows: $0) }
+            Self.bands(y.height, parallel) { InterleavedMapKernels.crop(x, into: y, top: top, left: left, rows: $0) }
         case let .blur(taps, stride, padding, mode):
             Self.bands(y.height, parallel) { Int8Blur.convolve(x, into: y, taps, stride: stride, padding: padding, mode: mode, rows: $0) }
         case let .blurTransposed(taps, stride, padding):
@@ -245,14 +226,14 @@ public final class Int8Executor {
         //    kernel reads (bytes, or int16 for AVX2).
         typealias Input = Int8ConvolutionKernel.Input
         let padded = InterleavedMap<Input>(
-            base: f.paddedInput!, shape: Int8Convolution.paddedShape(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
+            base: f.paddedInput!, shape: InterleavedMapKernels.convolutionInput(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
         if op.kind == .convTranspose2d {
             Self.bands(padded.height, parallel) {
-                Int8Convolution.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
+                InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         } else {
             Self.bands(padded.height, parallel) {
-                InterleavedByteKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
+                InterleavedMapKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         }
         // 2. Accumulators and 3. the epilogue, band by band when the frame was planned with
@@ -378,7 +359,7 @@ public final class Int8Executor {
             for (i, op) in program.ops.enumerated() {
                 guard case let .convolution(c) = steps[i] else { continue }
                 let input = shapes[op.input], out = shapes[i + 1]
-                padded = max(padded, InterleavedByteMap.byteCount(Int8Convolution.paddedShape(op, input: input, kernel: c.packed.kernel)))
+                padded = max(padded, InterleavedByteMap.byteCount(InterleavedMapKernels.convolutionInput(op, input: input, kernel: c.packed.kernel)))
                 accumulators = max(accumulators, (banded ? min(out.height, bandRowCount) : out.height) * out.width * c.packed.blocks * 16)
                 channels = max(channels, out.channels)
             }

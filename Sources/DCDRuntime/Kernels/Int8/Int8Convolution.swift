@@ -1,37 +1,6 @@
 /// Driving the int8 convolution kernel over a frame: the padded (or zero-inserted) input, row
 /// bands and output-channel blocks, plus the plain reference the kernel is tested against.
 enum Int8Convolution {
-    /// Size of the padded input of a convolution: (H + 2p) x (W + 2p), or for a transposed
-    /// convolution the zero-inserted map ((H - 1) s + 1 + 2 (K - 1 - p) + outputPadding) likewise.
-    static func paddedShape(_ op: ModelOp, input: FeatureShape, kernel k: Int) -> FeatureShape {
-        if op.kind == .convTranspose2d {
-            let lead = k - 1 - op.padding
-            return FeatureShape(channels: input.channels,
-                                height: (input.height - 1) * op.stride + 1 + 2 * lead + op.outputPadding,
-                                width: (input.width - 1) * op.stride + 1 + 2 * lead + op.outputPadding)
-        }
-        return FeatureShape(channels: input.channels, height: input.height + 2 * op.padding, width: input.width + 2 * op.padding)
-    }
-
-    /// The zero-inserted input of a transposed convolution: x(iy, ix) at (lead + iy s, lead + ix s),
-    /// lead = K - 1 - p; every other pixel is zIn (real 0). A stride-1 convolution of it with the
-    /// flipped, transposed weight is the transposed convolution (`Int8PackedConvolution`).
-    static func dilate<S, E: Numeric>(_ x: InterleavedMap<S>, into y: InterleavedMap<E>, stride s: Int, lead: Int, zero: E,
-                                      rows: Range<Int>, convert: (S) -> E) {
-        for oy in rows {
-            let row = y.pixel(oy, 0)
-            for ox in 0..<y.width {
-                (row + ox * y.channelStride).update(repeating: zero, count: x.channels)
-                (row + ox * y.channelStride + x.channels).update(repeating: 0, count: y.channelStride - x.channels)
-            }
-            let ny = oy - lead
-            guard ny >= 0, ny % s == 0, ny / s < x.height else { continue }
-            for ix in 0..<x.width {
-                InterleavedByteKernels.copy(x.pixel(ny / s, ix), to: y.pixel(oy, lead + ix * s), count: x.channelStride, convert)
-            }
-        }
-    }
-
     /// int32 accumulators for output rows `rows` and channel blocks `blocks` (see
     /// `Int8ConvolutionKernel` for the output layout). `x` is the padded input; `output` holds
     /// rows from `firstRow` on (0: the whole plane).

@@ -42,27 +42,63 @@ struct InterleavedMap<Element> {
 
 /// Layout conversions and the data-movement ops of int8 programs (pad, crop), on interleaved
 /// maps. Plain loops: they move bytes, a few percent of the time of a convolution.
-enum InterleavedByteKernels {
-    /// CHW bytes -> interleaved; padding channels are zeroed.
-    static func interleave(_ x: ByteTensor, into map: InterleavedByteMap) {
-        precondition(x.channels == map.channels && x.height == map.height && x.width == map.width)
+enum InterleavedMapKernels {
+    /// Size of the padded input of a convolution: (H + 2p) x (W + 2p), or for a transposed
+    /// convolution the zero-inserted map ((H - 1) s + 1 + 2 (K - 1 - p) + outputPadding) likewise.
+    static func convolutionInput(_ op: ModelOp, input: FeatureShape, kernel k: Int) -> FeatureShape {
+        if op.kind == .convTranspose2d {
+            let lead = k - 1 - op.padding
+            return FeatureShape(channels: input.channels,
+                                height: (input.height - 1) * op.stride + 1 + 2 * lead + op.outputPadding,
+                                width: (input.width - 1) * op.stride + 1 + 2 * lead + op.outputPadding)
+        }
+        return FeatureShape(channels: input.channels, height: input.height + 2 * op.padding, width: input.width + 2 * op.padding)
+    }
+
+    /// The zero-inserted input of a transposed convolution: x(iy, ix) at (lead + iy s, lead + ix s),
+    /// lead = K - 1 - p; every other pixel is zIn (real 0). A stride-1 convolution of it with the
+    /// flipped, transposed weight is the transposed convolution (`Int8PackedConvolution`).
+    static func dilate<S, E: Numeric>(_ x: InterleavedMap<S>, into y: InterleavedMap<E>, stride s: Int, lead: Int, zero: E,
+                                      rows: Range<Int>, convert: (S) -> E) {
+        for oy in rows {
+            let row = y.pixel(oy, 0)
+            for ox in 0..<y.width {
+                (row + ox * y.channelStride).update(repeating: zero, count: x.channels)
+                (row + ox * y.channelStride + x.channels).update(repeating: 0, count: y.channelStride - x.channels)
+            }
+            let ny = oy - lead
+            guard ny >= 0, ny % s == 0, ny / s < x.height else { continue }
+            for ix in 0..<x.width {
+                InterleavedMapKernels.copy(x.pixel(ny / s, ix), to: y.pixel(oy, lead + ix * s), count: x.channelStride, convert)
+            }
+        }
+    }
+
+
+    /// A CHW image into an interleaved map at least as large, reflecting the image at its
+    /// bottom and right edges (the executors' padding to the size multiple); padding channels
+    /// are zeroed.
+    static func interleave<S, E: Numeric>(_ x: PlanarTensor<S>, into map: InterleavedMap<E>, convert: (S) -> E) {
         map.base.update(repeating: 0, count: map.byteCount)
         x.storage.withUnsafeBufferPointer { s in
-            for c in 0..<x.channels {
-                for y in 0..<x.height {
-                    for xx in 0..<x.width { map.pixel(y, xx)[c] = s[(c * x.height + y) * x.width + xx] }
+            for y in 0..<map.height {
+                let sy = FloatReference.sourceIndex(y, x.height, .reflect)!
+                for xx in 0..<map.width {
+                    let sx = FloatReference.sourceIndex(xx, x.width, .reflect)!
+                    let target = map.pixel(y, xx)
+                    for c in 0..<x.channels { target[c] = convert(s[(c * x.height + sy) * x.width + sx]) }
                 }
             }
         }
     }
 
-    /// Interleaved -> CHW bytes (the first `channels` channels).
-    static func planar(_ map: InterleavedByteMap) -> ByteTensor {
-        var out = ByteTensor(channels: map.channels, height: map.height, width: map.width)
+    /// The top-left `height` x `width` pixels of an interleaved map, as CHW.
+    static func planar<S, E: Numeric>(_ map: InterleavedMap<S>, height: Int, width: Int, convert: (S) -> E) -> PlanarTensor<E> {
+        var out = PlanarTensor<E>(channels: map.channels, height: height, width: width)
         out.storage.withUnsafeMutableBufferPointer { o in
             for c in 0..<map.channels {
-                for y in 0..<map.height {
-                    for x in 0..<map.width { o[(c * map.height + y) * map.width + x] = map.pixel(y, x)[c] }
+                for y in 0..<height {
+                    for x in 0..<width { o[(c * height + y) * width + x] = convert(map.pixel(y, x)[c]) }
                 }
             }
         }
