@@ -99,6 +99,12 @@ struct DCDRun: ParsableCommand {
         do {
             switch model {
             case .float(let executor):
+                if let budget = maxMemory.flatMap(MemoryBudget.init) {
+                    let needed = try executor.workingBytes(height: image.height, width: image.width)
+                    guard needed <= budget.bytes else {
+                        throw Failure("a float model needs \(needed) bytes of working memory for this \(image.width)x\(image.height) image, over the --max-memory budget of \(budget.bytes) (float models run untiled; int8 models tile)")
+                    }
+                }
                 let out = try executor.derain(pixels: image.pixelTensor(), parallel: ThreadPool.runner(threads: threads))
                 pixels = out.storage
                 result = image.replacingColor(withPixels: out)

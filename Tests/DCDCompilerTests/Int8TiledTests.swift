@@ -34,3 +34,17 @@ struct Int8TiledTests {
         #expect(try executor.derainTiled(pixels: image, plan: plan, statistics: .proxy(downscale: 1)) == untiled)
     }
 }
+
+/// Tile plans for camera frames: within the budget, and the budget is what makes them tile.
+struct Int8TilePlanTests {
+    @Test(arguments: [(1920, 1080, 32 << 20), (3840, 2160, 48 << 20)])
+    func largeFramesFitTheirBudget(width: Int, height: Int, budget: Int) throws {
+        let executor = try Int8Executor(program: try Int8ExecutorTests.quantized("aa_ngf8_b2.pth"))
+        #expect(try executor.workingBytes(height: height, width: width) > budget, "untiled would not fit")
+        let plan = try executor.tilePlan(height: height, width: width, maxBytes: budget)
+        #expect(plan.workingBytes <= budget)
+        #expect(plan.tileCount > 1 && plan.core % 4 == 0 && plan.halo >= executor.receptiveRadius)
+        // A budget below the smallest tile is an error, not an overrun.
+        #expect(throws: RuntimeError.self) { _ = try executor.tilePlan(height: height, width: width, maxBytes: 1 << 20) }
+    }
+}

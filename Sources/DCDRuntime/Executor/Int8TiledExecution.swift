@@ -9,8 +9,9 @@
 ///   over the tile cores (two sweeps: sums and extremes, then squared deviations); integer sums,
 ///   so the result is the untiled run's, bit for bit. Cost: the prefix of the network once per
 ///   InstanceNorm layer and sweep, about (layers + 1) times an untiled run.
-/// - `.proxy(downscale:)`: one untiled run on the frame shrunk by box averaging, its statistics
-///   used for the full frame (accumulators do not depend on resolution). One extra run of
+/// - `.proxy(downscale:)`: one untiled run on the frame shrunk by box averaging (by `downscale`,
+///   or more, by powers of 2, until the proxy fits the tile plan's budget), its statistics used
+///   for the full frame (accumulators do not depend on resolution). One extra run of
 ///   1/downscale^2 the cost; the PSNR cost is measured (README, "Tiled frames").
 /// Tile cores and halos are multiples of the size multiple, so the downsampling grids of every
 /// tile align with the frame's.
@@ -25,8 +26,9 @@ public struct TilePlan: Sendable, Equatable {
     public var core: Int
     public var halo: Int
     public var tileCount: Int
-    /// Bytes: the executor's working memory for the largest tile, the tiled driver's frame and
-    /// tile buffers, the packed weights.
+    /// Bytes: the executor's working memory for the largest tile, the tiled driver's result
+    /// frame (and padded input copy) and tile buffers, the packed weights. The caller's input
+    /// image is not counted.
     public var workingBytes: Int
 }
 
@@ -62,7 +64,9 @@ extension Int8Executor {
         let m = program.sizeMultiple
         let ph = paddedSize(height), pw = paddedSize(width)
         let halo = (receptiveRadius + m - 1) / m * m
-        let frameBytes = 2 * 3 * ph * pw + packedWeightBytes
+        // The runtime's own frame buffers: the result, and the padded copy of an input whose
+        // sides are not multiples of m (the input itself is the caller's).
+        let frameBytes = 3 * ph * pw * (ph == height && pw == width ? 1 : 2) + packedWeightBytes
         func cost(_ core: Int) throws(RuntimeError) -> Int {
             let th = min(ph, core + 2 * halo), tw = min(pw, core + 2 * halo)
             return frameBytes + 2 * 3 * th * tw + (try workingBytes(height: th, width: tw, banded: true))
@@ -107,7 +111,11 @@ extension Int8Executor {
                 fixed[index] = try exactStatistics(of: index, frame, tiles, fixed, parallel)
             }
         case .proxy(let downscale):
-            let proxy = Self.shrink(frame, by: max(1, downscale), multiple: program.sizeMultiple)
+            // The proxy runs untiled: shrink further (by powers of 2) until it fits the plan's
+            // budget.
+            var d = max(1, downscale)
+            while d < 64, try workingBytes(height: max(1, ph / d), width: max(1, pw / d)) > plan.workingBytes { d *= 2 }
+            let proxy = Self.shrink(frame, by: d, multiple: program.sizeMultiple)
             var control = RunControl()
             control.observe = { index, channels in fixed[index] = channels }
             _ = try runFrame(proxy, parallel, control)
