@@ -385,12 +385,13 @@ public final class Int8Executor {
 
         /// This layout in `old`'s buffers when every one of them is large enough.
         func reusing(_ old: FramePlan) -> FramePlan? {
-            guard arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount, accumulatorCount <= old.accumulatorCount,
-                  statisticsCount <= old.statisticsCount, channelCount <= old.channelCount else { return nil }
+            guard bandRows == old.bandRows, arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount,
+                  accumulatorCount <= old.accumulatorCount, statisticsCount <= old.statisticsCount,
+                  channelCount <= old.channelCount else { return nil }
+            // The capacities stay the old buffers' (what `release` frees and later reuse checks).
             var f = self
             f.arenaBytes = old.arenaBytes; f.paddedCount = old.paddedCount; f.accumulatorCount = old.accumulatorCount
             f.statisticsCount = old.statisticsCount; f.channelCount = old.channelCount
-            guard bandRows == old.bandRows else { return nil }
             f.arena = old.arena; f.paddedInput = old.paddedInput; f.accumulators = old.accumulators
             f.statistics = old.statistics; f.norms = old.norms
             return f
