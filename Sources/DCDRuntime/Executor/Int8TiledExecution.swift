@@ -26,6 +26,8 @@ public struct TilePlan: Sendable, Equatable {
     public var core: Int
     public var halo: Int
     public var tileCount: Int
+    /// The budget the plan was made for (the proxy run of `.proxy` statistics must fit it too).
+    public var budget: Int
     /// Bytes: the executor's working memory for the largest tile, the tiled driver's result
     /// frame (and padded input copy) and tile buffers, the packed weights. The caller's input
     /// image is not counted.
@@ -72,7 +74,8 @@ extension Int8Executor {
             return frameBytes + 2 * 3 * th * tw + (try workingBytes(height: th, width: tw, banded: true))
         }
         func plan(_ core: Int) throws(RuntimeError) -> TilePlan {
-            TilePlan(core: core, halo: halo, tileCount: ((ph + core - 1) / core) * ((pw + core - 1) / core), workingBytes: try cost(core))
+            TilePlan(core: core, halo: halo, tileCount: ((ph + core - 1) / core) * ((pw + core - 1) / core), budget: maxBytes,
+                     workingBytes: try cost(core))
         }
         if let requested { return try plan(max(m, requested / m * m)) }
         let whole = max(ph, pw)
@@ -112,9 +115,10 @@ extension Int8Executor {
             }
         case .proxy(let downscale):
             // The proxy runs untiled: shrink further (by powers of 2) until it fits the plan's
-            // budget.
+            // budget beside the result frame (the tile buffers are not allocated yet).
             var d = max(1, downscale)
-            while d < 64, try workingBytes(height: max(1, ph / d), width: max(1, pw / d)) > plan.workingBytes { d *= 2 }
+            let resultBytes = 3 * ph * pw
+            while d < 64, try workingBytes(height: max(1, ph / d), width: max(1, pw / d)) > plan.budget - min(plan.budget, resultBytes) { d *= 2 }
             let proxy = Self.shrink(frame, by: d, multiple: program.sizeMultiple)
             var control = RunControl()
             control.observe = { index, channels in fixed[index] = channels }
