@@ -63,7 +63,7 @@ public final class FloatExecutor {
         }
     }
 
-    private func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
+    private func paddedSize(_ n: Int) -> Int { program.paddedSize(n) }
 
     /// Working memory for a frame of this size (values, padded input, accumulators, statistics).
     public func workingBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
@@ -103,26 +103,21 @@ public final class FloatExecutor {
         return result
     }
 
-    private static func bands(_ rows: Int, _ parallel: ParallelRunner, _ body: (Range<Int>) -> Void) {
-        let count = max(1, min(rows, 4 * parallel.workerCount))
-        parallel.run(taskCount: count) { t in body((rows * t / count)..<(rows * (t + 1) / count)) }
-    }
-
     private func run(_ step: Step, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner) {
         let x = f.map(op.input), y = f.map(v)
         switch step {
         case let .pad(mode, top, left):
-            Self.bands(y.height, parallel) { InterleavedMapKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: 0, rows: $0) { $0 } }
+            parallel.runBands(0..<y.height) { InterleavedMapKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: 0, rows: $0) { $0 } }
         case let .crop(top, left):
-            Self.bands(y.height, parallel) { InterleavedMapKernels.crop(x, into: y, top: top, left: left, rows: $0) }
+            parallel.runBands(0..<y.height) { InterleavedMapKernels.crop(x, into: y, top: top, left: left, rows: $0) }
         case let .blur(taps, k, stride, padding, mode):
-            Self.bands(y.height, parallel) {
+            parallel.runBands(0..<y.height) {
                 BlurGather.convolve(x, into: y, taps: taps, kernel: k, stride: stride, padding: padding, mode: mode, rows: $0) {
                     Self.weightedSum($0, $1, count: $2, channels: x.channelStride, into: $3)
                 }
             }
         case let .blurTransposed(taps, k, stride, padding):
-            Self.bands(y.height, parallel) {
+            parallel.runBands(0..<y.height) {
                 BlurGather.convolveTransposed(x, into: y, taps: taps, kernel: k, stride: stride, padding: padding, rows: $0) {
                     Self.weightedSum($0, $1, count: $2, channels: x.channelStride, into: $3)
                 }
@@ -158,9 +153,9 @@ public final class FloatExecutor {
         let padded = InterleavedMap<Float>(base: f.paddedInput!,
                                            shape: InterleavedMapKernels.convolutionInput(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
         if op.kind == .convTranspose2d {
-            Self.bands(padded.height, parallel) { InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: 0, rows: $0) { $0 } }
+            parallel.runBands(0..<padded.height) { InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: 0, rows: $0) { $0 } }
         } else {
-            Self.bands(padded.height, parallel) {
+            parallel.runBands(0..<padded.height) {
                 InterleavedMapKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: 0, rows: $0) { $0 }
             }
         }
@@ -206,7 +201,7 @@ public final class FloatExecutor {
             gain[c] = normalizes ? Float(scale[c]) : 1
         }
         let vectorChannels = tanh ? 0 : channels / 8 * 8
-        Self.bands(y.height, parallel) { rows in
+        parallel.runBands(0..<y.height) { rows in
             for oy in rows {
                 for ox in 0..<y.width {
                     let a = sums + (oy * y.width + ox) * pixelStride, target = y.pixel(oy, ox)
@@ -245,7 +240,7 @@ public final class FloatExecutor {
         withUnsafeTemporaryAllocation(of: SIMD8<Double>.self, capacity: max(1, 2 * vectors)) { k in
             for v in 0..<vectors {
                 k[2 * v] = .zero
-                k[2 * v + 1] = mean.map { m in SIMD8<Double>((0..<8).map { m[8 * v + $0] }) } ?? .zero
+                k[2 * v + 1] = mean.map { m in SIMD8<Double>(lanes: { m[8 * v + $0] }) } ?? .zero
             }
             for oy in rows {
                 for ox in 0..<width {
@@ -297,16 +292,11 @@ public final class FloatExecutor {
 
         func allocate() -> FramePlan {
             var f = self
-            f.arena = .allocate(capacity: max(1, arenaCount))
-            f.arena.initialize(repeating: 0, count: max(1, arenaCount))
-            f.paddedInput = .allocate(capacity: max(1, paddedCount))
-            f.paddedInput.initialize(repeating: 0, count: max(1, paddedCount))
-            f.accumulators = .allocate(capacity: max(1, accumulatorCount))
-            f.accumulators.initialize(repeating: 0, count: max(1, accumulatorCount))
-            f.statistics = .allocate(capacity: max(1, statisticsCount))
-            f.statistics.initialize(repeating: 0, count: max(1, statisticsCount))
-            f.floatConstants = .allocate(capacity: max(1, 2 * channelCount))
-            f.floatConstants.initialize(repeating: 0, count: max(1, 2 * channelCount))
+            f.arena = .allocate(initialized: arenaCount, to: 0)
+            f.paddedInput = .allocate(initialized: paddedCount, to: 0)
+            f.accumulators = .allocate(initialized: accumulatorCount, to: 0)
+            f.statistics = .allocate(initialized: statisticsCount, to: 0)
+            f.floatConstants = .allocate(initialized: 2 * channelCount, to: 0)
             return f
         }
 

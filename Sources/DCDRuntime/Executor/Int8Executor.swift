@@ -138,7 +138,7 @@ public final class Int8Executor {
         return try FramePlan.layout(program, steps: steps, height: paddedSize(height), width: paddedSize(width), banded: banded).totalBytes
     }
 
-    func paddedSize(_ n: Int) -> Int { (n + program.sizeMultiple - 1) / program.sizeMultiple * program.sizeMultiple }
+    func paddedSize(_ n: Int) -> Int { program.paddedSize(n) }
 
     /// Derains 8-bit pixels (3 channels, CHW) of any accepted size: sides are reflect-padded
     /// (bottom, right) to the size multiple and the output is cropped back, as the reference does.
@@ -194,25 +194,19 @@ public final class Int8Executor {
         return result
     }
 
-    /// Splits `rows` into about 4 bands per worker (tasks are dealt round-robin) and runs them.
-    private static func bands(_ rows: Int, _ parallel: ParallelRunner, _ body: (Range<Int>) -> Void) {
-        let count = max(1, min(rows, 4 * parallel.workerCount))
-        parallel.run(taskCount: count) { t in body((rows * t / count)..<(rows * (t + 1) / count)) }
-    }
-
     /// Runs one op; false when the control stopped the run after it.
     private func run(_ step: Step, index: Int, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner,
                      _ control: RunControl) -> Bool {
         let x = f.map(op.input), y = f.map(v)
         switch step {
         case let .pad(mode, top, left, zero):
-            Self.bands(y.height, parallel) { InterleavedMapKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) { $0 } }
+            parallel.runBands(0..<y.height) { InterleavedMapKernels.pad(x, into: y, mode: mode, top: top, left: left, zero: zero, rows: $0) { $0 } }
         case let .crop(top, left):
-            Self.bands(y.height, parallel) { InterleavedMapKernels.crop(x, into: y, top: top, left: left, rows: $0) }
+            parallel.runBands(0..<y.height) { InterleavedMapKernels.crop(x, into: y, top: top, left: left, rows: $0) }
         case let .blur(taps, stride, padding, mode):
-            Self.bands(y.height, parallel) { Int8Blur.convolve(x, into: y, taps, stride: stride, padding: padding, mode: mode, rows: $0) }
+            parallel.runBands(0..<y.height) { Int8Blur.convolve(x, into: y, taps, stride: stride, padding: padding, mode: mode, rows: $0) }
         case let .blurTransposed(taps, stride, padding):
-            Self.bands(y.height, parallel) { Int8Blur.convolveTransposed(x, into: y, taps, stride: stride, padding: padding, rows: $0) }
+            parallel.runBands(0..<y.height) { Int8Blur.convolveTransposed(x, into: y, taps, stride: stride, padding: padding, rows: $0) }
         case let .convolution(c):
             return convolve(c, index: index, x, y, residual: op.secondInput >= 0 ? f.map(op.secondInput) : nil, f, parallel, control)
         }
@@ -228,11 +222,11 @@ public final class Int8Executor {
         let padded = InterleavedMap<Input>(
             base: f.paddedInput!, shape: InterleavedMapKernels.convolutionInput(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
         if op.kind == .convTranspose2d {
-            Self.bands(padded.height, parallel) {
+            parallel.runBands(0..<padded.height) {
                 InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         } else {
-            Self.bands(padded.height, parallel) {
+            parallel.runBands(0..<padded.height) {
                 InterleavedMapKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
             }
         }
@@ -269,13 +263,10 @@ public final class Int8Executor {
             }
             let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16,
                                           firstRow: band.lowerBound)
-            func rowsOfBand(_ body: @escaping (Range<Int>) -> Void) {
-                Self.bands(band.count, parallel) { body((band.lowerBound + $0.lowerBound)..<(band.lowerBound + $0.upperBound)) }
-            }
             if control.stopAfter == index {
                 control.inspect?(acc, band, y.shape)
             } else if !c.normalizes {
-                rowsOfBand {
+                parallel.runBands(band) {
                     Int8ConvolutionEpilogue.requantize(acc, rows: $0, into: y, zOut: c.zOut, low: c.low, high: c.high,
                                                        multipliers: c.multipliers, shifts: c.shifts, table: c.table)
                 }
@@ -284,7 +275,7 @@ public final class Int8Executor {
                     planeStatistics(c, acc, y, norms, f, parallel)
                     control.observe?(index, Array(normBuffer))
                 }
-                rowsOfBand {
+                parallel.runBands(band) {
                     Int8ConvolutionEpilogue.normalize(acc, rows: $0, normBuffer, residual: residual, residualZero: c.residualZero,
                                                       residualMultiplier: c.residualMultiplier, residualShift: c.residualShift,
                                                       zOut: c.zOut, low: c.low, high: c.high, into: y)
@@ -370,16 +361,11 @@ public final class Int8Executor {
 
         func allocate() -> FramePlan {
             var f = self
-            f.arena = .allocate(capacity: max(1, arenaBytes))
-            f.arena.initialize(repeating: 0, count: max(1, arenaBytes))
-            f.paddedInput = .allocate(capacity: max(1, paddedCount))
-            f.paddedInput.initialize(repeating: 0, count: max(1, paddedCount))
-            f.accumulators = .allocate(capacity: max(1, accumulatorCount))
-            f.accumulators.initialize(repeating: 0, count: max(1, accumulatorCount))
-            f.statistics = .allocate(capacity: max(1, statisticsCount))
-            f.statistics.initialize(repeating: 0, count: max(1, statisticsCount))
-            f.norms = .allocate(capacity: max(1, channelCount))
-            f.norms.initialize(repeating: InstanceNormChannel(count: 1, sum: 0, minimum: 0, maximum: 0), count: max(1, channelCount))
+            f.arena = .allocate(initialized: arenaBytes, to: 0)
+            f.paddedInput = .allocate(initialized: paddedCount, to: 0)
+            f.accumulators = .allocate(initialized: accumulatorCount, to: 0)
+            f.statistics = .allocate(initialized: statisticsCount, to: 0)
+            f.norms = .allocate(initialized: channelCount, to: InstanceNormChannel(count: 1, sum: 0, minimum: 0, maximum: 0))
             return f
         }
 

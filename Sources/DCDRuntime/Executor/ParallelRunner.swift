@@ -32,4 +32,11 @@ public struct ParallelRunner {
             for i in 0..<taskCount { body(i) }
         }
     }
+
+    /// Runs `body` over `rows` split into about 4 bands per worker (tasks are dealt to workers
+    /// in turn, so several per worker even out uneven bands).
+    public func runBands(_ rows: Range<Int>, _ body: (Range<Int>) -> Void) {
+        let n = rows.count, count = max(1, min(n, 4 * workerCount))
+        run(taskCount: count) { t in body((rows.lowerBound + n * t / count)..<(rows.lowerBound + n * (t + 1) / count)) }
+    }
 }

@@ -235,6 +235,9 @@ public struct ModelProgram: Sendable, Equatable {
     public var architecture: GeneratorArchitecture
     /// Input sides are padded (reflect, bottom/right) to a multiple of this and cropped back.
     public var sizeMultiple: Int
+
+    /// `n` rounded up to the size multiple (the executors reflect-pad image sides to it).
+    public func paddedSize(_ n: Int) -> Int { (n + sizeMultiple - 1) / sizeMultiple * sizeMultiple }
     public var ops: [ModelOp]
     public var tensors: [ModelTensor]
     public var encoding: PixelEncoding

@@ -19,26 +19,22 @@ struct FloatPackedConvolution {
     let initial: [Float]
 
     init(weight: ModelTensor, transposed: Bool, stride: Int, bias: [Float]) {
-        let k = weight.dims[2]
-        let cout = transposed ? weight.dims[1] : weight.dims[0]
-        let cin = transposed ? weight.dims[0] : weight.dims[1]
+        let shape = EquivalentConvolution(weightDims: weight.dims, transposed: transposed)
+        let k = shape.kernel, cout = shape.outputChannels, cin = shape.inputChannels
         outputChannels = cout
         inputChannels = cin
-        inputStride = InterleavedByteMap.channelStride(cin)
+        inputStride = shape.inputStride
         kernel = k
         self.stride = transposed ? 1 : stride
-        blocks = (cout + 15) / 16
-        let cp = inputStride
-        var packed = [Float](repeating: 0, count: blocks * k * k * cp * 16)
+        blocks = shape.blocks
+        var packed = [Float](repeating: 0, count: blocks * k * k * inputStride * 16)
         var initial = [Float](repeating: 0, count: blocks * 16)
         for co in 0..<cout {
             initial[co] = bias.isEmpty ? 0 : bias[co]
             for ci in 0..<cin {
                 for ky in 0..<k {
                     for kx in 0..<k {
-                        let v = transposed ? weight.values[((ci * cout + co) * k + (k - 1 - ky)) * k + (k - 1 - kx)]
-                                           : weight.values[((co * cin + ci) * k + ky) * k + kx]
-                        packed[((co / 16) * k * k + ky * k + kx) * cp * 16 + ci * 16 + co % 16] = v
+                        packed[shape.packedIndex(co, ci, ky, kx, layout: .channelMajor)] = weight.values[shape.sourceIndex(co, ci, ky, kx)]
                     }
                 }
             }

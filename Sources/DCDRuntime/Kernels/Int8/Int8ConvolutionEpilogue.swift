@@ -61,10 +61,10 @@ enum Int8ConvolutionEpilogue {
             // by r <= 33 is the floor division an arithmetic shift would be (AVX2 has no 64-bit
             // arithmetic shift).
             for v in 0..<vectors {
-                let r = SIMD8<Int64>((0..<8).map { Int64(norms[8 * v + $0].r) })
+                let r = SIMD8<Int64>(lanes: { Int64(norms[8 * v + $0].r) })
                 k[5 * v] = .zero
-                k[5 * v + 1] = SIMD8<Int64>((0..<8).map { norms[8 * v + $0].mean })
-                k[5 * v + 2] = SIMD8<Int64>((0..<8).map { norms[8 * v + $0].r == 0 ? 0 : 1 << (norms[8 * v + $0].r - 1) }) &+ (1 << 40)
+                k[5 * v + 1] = SIMD8<Int64>(lanes: { norms[8 * v + $0].mean })
+                k[5 * v + 2] = SIMD8<Int64>(lanes: { norms[8 * v + $0].r == 0 ? 0 : 1 << (norms[8 * v + $0].r - 1) }) &+ (1 << 40)
                 k[5 * v + 3] = r
                 k[5 * v + 4] = SIMD8<Int64>(repeating: 1) &<< (SIMD8<Int64>(repeating: 40) &- r)
             }
@@ -99,9 +99,9 @@ enum Int8ConvolutionEpilogue {
         withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, 3 * vectorChannels / 8)) { constants in
             // Per 8 channels: mean, multiplier, shift.
             for v in 0..<(vectorChannels / 8) {
-                constants[3 * v] = SIMD8<Int64>((0..<8).map { norms[8 * v + $0].mean })
-                constants[3 * v + 1] = SIMD8<Int64>((0..<8).map { norms[8 * v + $0].multiplier })
-                constants[3 * v + 2] = SIMD8<Int64>((0..<8).map { Int64(norms[8 * v + $0].shift) })
+                constants[3 * v] = SIMD8<Int64>(lanes: { norms[8 * v + $0].mean })
+                constants[3 * v + 1] = SIMD8<Int64>(lanes: { norms[8 * v + $0].multiplier })
+                constants[3 * v + 2] = SIMD8<Int64>(lanes: { Int64(norms[8 * v + $0].shift) })
             }
             for oy in rows {
                 for ox in 0..<y.width {

@@ -34,36 +34,24 @@ struct Int8PackedConvolution {
     /// weight: int8 values of (Cout, Cin, K, K) for conv2d, (Cin, Cout, K, K) for transposed.
     init(weight: ModelTensor, transposed: Bool, stride: Int, bias: [Int32], zIn: Int32,
          layout: Int8ConvolutionKernel.WeightLayout = Int8ConvolutionKernel.weightLayout) {
-        let k = weight.dims[2]
-        let cout = transposed ? weight.dims[1] : weight.dims[0]
-        let cin = transposed ? weight.dims[0] : weight.dims[1]
+        let shape = EquivalentConvolution(weightDims: weight.dims, transposed: transposed)
+        let k = shape.kernel, cout = shape.outputChannels, cin = shape.inputChannels
         outputChannels = cout
         inputChannels = cin
-        inputStride = InterleavedByteMap.channelStride(cin)
+        inputStride = shape.inputStride
         kernel = k
         self.stride = transposed ? 1 : stride
-        blocks = (cout + 15) / 16
-        let cp = inputStride
-        var packed = [Int8ConvolutionKernel.Weight](repeating: 0, count: blocks * k * k * cp * 16)
+        blocks = shape.blocks
+        var packed = [Int8ConvolutionKernel.Weight](repeating: 0, count: blocks * k * k * inputStride * 16)
         var initial = [Int32](repeating: 0, count: blocks * 16)
         for co in 0..<cout {
             var sum: Int32 = 0
             for ci in 0..<cin {
                 for ky in 0..<k {
                     for kx in 0..<k {
-                        // Transposed: w'(co, ci, ky, kx) = w(ci, co, K-1-ky, K-1-kx).
-                        let v = transposed ? weight.integers[((ci * cout + co) * k + (k - 1 - ky)) * k + (k - 1 - kx)]
-                                           : weight.integers[((co * cin + ci) * k + ky) * k + kx]
+                        let v = weight.integers[shape.sourceIndex(co, ci, ky, kx)]
                         sum += v
-                        let b = co / 16, lane = co % 16
-                        let base = (b * k * k + ky * k + kx) * cp * 16
-                        let within: Int
-                        switch layout {
-                        case .quads: within = (ci / 4) * 64 + lane * 4 + ci % 4
-                        case .pairs: within = (ci / 2) * 32 + lane * 2 + ci % 2
-                        case .channelMajor: within = ci * 16 + lane
-                        }
-                        packed[base + within] = Int8ConvolutionKernel.Weight(v)
+                        packed[shape.packedIndex(co, ci, ky, kx, layout: layout)] = Int8ConvolutionKernel.Weight(v)
                     }
                 }
             }
