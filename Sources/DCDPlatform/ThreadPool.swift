@@ -5,49 +5,109 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import DCDRuntime
 
-/// The host's side of `ParallelRunner`: POSIX threads. Tasks are dealt round-robin (worker w runs
-/// tasks w, w + W, ...), so no atomics are needed; the calling thread is worker 0. Threads are
-/// started per call: tens of microseconds against the milliseconds a convolution takes.
-public enum ThreadPool {
+/// The host's side of `ParallelRunner`: a pool of POSIX threads started once and kept.
+///
+/// Per call (`run`), the tasks are claimed one at a time from an atomic counter by the calling
+/// thread and the workers alike, so a core that is slowed down (another process, a hypervisor
+/// taking it away) takes fewer tasks instead of holding the others up at the join. Workers wait
+/// for work by spinning briefly (a frame makes a few hundred calls, milliseconds apart at most
+/// in the heavy ops and microseconds apart in the light ones), then on a condition variable.
+///
+/// Invariant: one call at a time (the executors call the runner from one thread); `run`
+/// returns only after every task has returned, so `body` never outlives the call.
+public final class ThreadPool: @unchecked Sendable {
     public static var availableCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    private final class Job {
-        let worker: Int
-        let workers: Int
-        let count: Int
-        let body: (Int) -> Void
-        init(worker: Int, workers: Int, count: Int, body: @escaping (Int) -> Void) {
-            self.worker = worker; self.workers = workers; self.count = count; self.body = body
-        }
-        func run() { var i = worker; while i < count { body(i); i += workers } }
-    }
-
+    /// A runner on a pool of `threads` threads (the caller's included); serial for 1.
     public static func runner(threads: Int) -> ParallelRunner {
         if threads <= 1 { return .serial }
-        return ParallelRunner(workerCount: threads) { count, body in
-            let workers = min(threads, count)
-            withoutActuallyEscaping(body) { body in
-                var handles: [pthread_t] = []
-                for w in 1..<workers {
-                    let job = Unmanaged.passRetained(Job(worker: w, workers: workers, count: count, body: body))
-                    var handle = pthread_t()
-                    let started = pthread_create(&handle, nil, { raw in
-                        let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-                        job.run()
-                        return nil
-                    }, job.toOpaque())
-                    if started == 0 {
-                        handles.append(handle)
-                    } else {
-                        // No thread: run this worker's share here.
-                        job.takeRetainedValue().run()
-                    }
-                }
-                Job(worker: 0, workers: workers, count: count, body: body).run()
-                for h in handles { pthread_join(h, nil) }
+        let pool = ThreadPool(threads: threads)
+        return ParallelRunner(workerCount: threads) { count, body in pool.run(count, body) }
+    }
+
+    private let helpers: Int
+    /// Bumped once per call; workers compare it with the last one they served.
+    private let generation = Atomic<Int>(0)
+    /// The next unclaimed task of the current call.
+    private let next = Atomic<Int>(0)
+    /// Workers that have not yet finished the current call.
+    private let pending = Atomic<Int>(0)
+    // The current call, read by workers after they see `generation` change (published before
+    // the generation's release store).
+    private var count = 0
+    /// Points at the caller's closure for the duration of the call. Workers call through the
+    /// pointer inside `claimTasks` (never inlined), so any copy they make of the closure is
+    /// released before they report done: `withoutActuallyEscaping` checks that none is left.
+    private var body: UnsafePointer<(Int) -> Void>?
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var workerThreads: [pthread_t] = []
+    /// Spin iterations before a worker sleeps (about 50 us).
+    private static let spins = 20_000
+
+    private init(threads: Int) {
+        helpers = threads - 1
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+        for _ in 0..<helpers {
+            var handle = pthread_t()
+            let started = pthread_create(&handle, nil, { raw in
+                Unmanaged<ThreadPool>.fromOpaque(raw!).takeUnretainedValue().serve()
+                return nil
+            }, Unmanaged.passUnretained(self).toOpaque())
+            precondition(started == 0, "could not start a worker thread")
+            workerThreads.append(handle)
+        }
+    }
+
+    // The pool lives as long as the runner that captures it: the process, in the tools.
+
+    private func run(_ taskCount: Int, _ work: (Int) -> Void) {
+        withoutActuallyEscaping(work) { work in
+            withUnsafePointer(to: work) { work in
+                count = taskCount
+                body = work
+                next.store(0, ordering: .relaxed)
+                pending.store(helpers, ordering: .relaxed)
+                pthread_mutex_lock(&mutex)
+                generation.add(1, ordering: .releasing)
+                pthread_cond_broadcast(&wake)
+                pthread_mutex_unlock(&mutex)
+                claimTasks(work, taskCount)
+                // Wait for the helpers to leave `body` (they may still be claiming an empty counter).
+                while pending.load(ordering: .acquiring) > 0 {}
+                body = nil
             }
+        }
+    }
+
+    @inline(never)
+    private func claimTasks(_ work: UnsafePointer<(Int) -> Void>, _ taskCount: Int) {
+        while true {
+            let i = next.add(1, ordering: .relaxed).oldValue
+            if i >= taskCount { return }
+            work.pointee(i)
+        }
+    }
+
+    private func serve() {
+        var served = 0
+        while true {
+            var spun = 0
+            while generation.load(ordering: .acquiring) == served {
+                spun += 1
+                if spun >= Self.spins {
+                    pthread_mutex_lock(&mutex)
+                    while generation.load(ordering: .acquiring) == served { pthread_cond_wait(&wake, &mutex) }
+                    pthread_mutex_unlock(&mutex)
+                }
+            }
+            served = generation.load(ordering: .acquiring)
+            claimTasks(body!, count)
+            pending.subtract(1, ordering: .releasing)
         }
     }
 }

@@ -2,7 +2,8 @@ import Testing
 @testable import DCDRuntime
 import DCDTestSupport
 
-/// The tiled float convolution kernel (AVX2-FMA or portable, as built) against a Double-precision
+/// The tiled float convolution kernel (AVX-512, AVX2-FMA or portable, as built; all channel
+/// blocks in one call, so that the 4- and 2-block tiles run) against a Double-precision
 /// loop over the unpacked weights, over shapes that break the tiling.
 ///
 /// Tolerance: a float32 sum of N products, in any order and with or without FMA, is within
@@ -19,7 +20,10 @@ struct FloatConvolutionKernelTests {
         let inputShape = FeatureShape(channels: shape.cin, height: (shape.height - 1) * shape.stride + shape.k,
                                       width: (shape.width - 1) * shape.stride + shape.k)
         let count = InterleavedByteMap.byteCount(inputShape)
-        let input = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        // Slack past the map, as the executors allocate it (`RowDotLayout.slack`), holding NaN:
+        // the row-dot kernel must not let it in.
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: count + RowDotLayout.slack)
+        input.initialize(repeating: .nan, count: count + RowDotLayout.slack)
         defer { input.deallocate() }
         let map = InterleavedMap<Float>(base: input, shape: inputShape)
         // Padding channels are 0, as every writer of float maps leaves them.
@@ -29,10 +33,8 @@ struct FloatConvolutionKernelTests {
         defer { output.deallocate() }
         packed.weights.withUnsafeBufferPointer { pw in
             packed.initial.withUnsafeBufferPointer { initial in
-                for b in 0..<packed.blocks {
-                    FloatConvolution.accumulate(map, packed, weights: pw.baseAddress!, initial: initial.baseAddress!, outputWidth: shape.width,
-                                                rows: 0..<shape.height, blocks: b..<(b + 1), into: output)
-                }
+                FloatConvolution.accumulate(map, packed, weights: pw.baseAddress!, initial: initial.baseAddress!, outputWidth: shape.width,
+                                            rows: 0..<shape.height, blocks: 0..<packed.blocks, into: output)
             }
         }
         let expected = FloatConvolution.referenceAccumulate(map, weight: w, outputChannels: shape.cout, kernel: shape.k, stride: shape.stride,

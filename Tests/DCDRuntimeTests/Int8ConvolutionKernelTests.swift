@@ -22,6 +22,12 @@ struct Int8ConvolutionKernelTests {
         Shape(cin: 33, cout: 48, k: 3, stride: 2, height: 5, width: 6),
         Shape(cin: 64, cout: 80, k: 3, stride: 1, height: 3, width: 25),
         Shape(cin: 8, cout: 16, k: 1, stride: 1, height: 2, width: 2),
+        // At most 4 output channels: the row-dot kernel (`RowDotLayout`), runs that are and are
+        // not a multiple of its chunk, every remainder of its pixel tile.
+        Shape(cin: 16, cout: 3, k: 7, stride: 1, height: 2, width: 9),
+        Shape(cin: 5, cout: 2, k: 3, stride: 2, height: 3, width: 5),
+        Shape(cin: 64, cout: 4, k: 3, stride: 1, height: 1, width: 7),
+        Shape(cin: 130, cout: 3, k: 1, stride: 1, height: 2, width: 3),
     ]
 
     @Test(arguments: shapes)
@@ -35,7 +41,9 @@ struct Int8ConvolutionKernelTests {
         let inputShape = FeatureShape(channels: shape.cin, height: (shape.height - 1) * shape.stride + shape.k,
                                       width: (shape.width - 1) * shape.stride + shape.k)
         let count = InterleavedByteMap.byteCount(inputShape)
-        let input = UnsafeMutablePointer<Int8ConvolutionKernel.Input>.allocate(capacity: count)
+        // Slack past the map, as the executors allocate it (`RowDotLayout.slack`): garbage.
+        let input = UnsafeMutablePointer<Int8ConvolutionKernel.Input>.allocate(capacity: count + RowDotLayout.slack)
+        input.initialize(repeating: 211, count: count + RowDotLayout.slack)
         defer { input.deallocate() }
         let map = InterleavedMap<Int8ConvolutionKernel.Input>(base: input, shape: inputShape)
         // Codes 0...255 in real channels (255 and 0 included: the extremes of u8 * s8); padding

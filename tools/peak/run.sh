@@ -10,7 +10,7 @@ case "$CPU" in
   *) DEFINE= ;;
 esac
 OUT=$(mktemp -d)
-swiftc -O -target-cpu "$CPU" tools/peak/MultiplyAccumulatePeak.swift -o "$OUT/peak"
+swiftc -O -target-cpu "$CPU" $DEFINE tools/peak/MultiplyAccumulatePeak.swift -o "$OUT/peak"
 swiftc -O -wmo -target-cpu "$CPU" $DEFINE -parse-as-library -module-name KernelBench \
   $(find Sources/DCDRuntime -name '*.swift') tools/peak/ConvolutionKernelBench.swift -o "$OUT/kernel"
 "$OUT/peak"

@@ -160,14 +160,17 @@ public final class FloatExecutor {
             }
         }
         let sums: UnsafeMutablePointer<Float> = f.accumulators
-        let bandCount = max(1, min(y.height, (4 * parallel.workerCount + packed.blocks - 1) / packed.blocks))
+        // Tasks: groups of the kernel's blockTile channel blocks x row bands, about 4 per worker.
+        let chunk = FloatConvolutionKernel.blockTile
+        let chunks = (packed.blocks + chunk - 1) / chunk
+        let bandCount = max(1, min(y.height, (4 * parallel.workerCount + chunks - 1) / chunks))
         packed.weights.withUnsafeBufferPointer { w in
             packed.initial.withUnsafeBufferPointer { initial in
-                parallel.run(taskCount: packed.blocks * bandCount) { task in
-                    let b = task % packed.blocks, band = task / packed.blocks
+                parallel.run(taskCount: chunks * bandCount) { task in
+                    let b = task % chunks, band = task / chunks
                     FloatConvolution.accumulate(padded, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
                                                 rows: (y.height * band / bandCount)..<(y.height * (band + 1) / bandCount),
-                                                blocks: b..<(b + 1), into: sums)
+                                                blocks: (b * chunk)..<min(packed.blocks, (b + 1) * chunk), into: sums)
                 }
             }
         }
@@ -286,7 +289,8 @@ public final class FloatExecutor {
             }
             // Statistics: mean and scale per channel, and per-band partial sums (4 bands per
             // worker, up to 256 workers).
-            return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaCount: arena, paddedCount: padded,
+            // The few-output-channel kernel may read a chunk past the map (`RowDotLayout.slack`).
+            return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaCount: arena, paddedCount: padded + RowDotLayout.slack,
                              accumulatorCount: accumulators, statisticsCount: channels * (2 + 4 * 256), channelCount: channels)
         }
 

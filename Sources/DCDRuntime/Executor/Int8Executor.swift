@@ -354,7 +354,8 @@ public final class Int8Executor {
                 accumulators = max(accumulators, (banded ? min(out.height, bandRowCount) : out.height) * out.width * c.packed.blocks * 16)
                 channels = max(channels, out.channels)
             }
-            return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaBytes: arena, paddedCount: padded,
+            // The few-output-channel kernel may read a chunk past the map (`RowDotLayout.slack`).
+            return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaBytes: arena, paddedCount: padded + RowDotLayout.slack,
                              accumulatorCount: accumulators, statisticsCount: 3 * channels * 4 * maximumWorkers, channelCount: channels,
                              bandRows: banded ? bandRowCount : 0)
         }

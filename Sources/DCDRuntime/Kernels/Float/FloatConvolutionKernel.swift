@@ -3,30 +3,66 @@ import _Builtin_intrinsics.intel
 #endif
 
 /// The float convolution kernel: sums of w * x over an already padded interleaved float input,
-/// register-blocked T output pixels x 16 output channels (one block), the same structure as
+/// register-blocked T output pixels x G blocks of 16 output channels, the same structure as
 /// `Int8ConvolutionKernel` (output layout included: `blocks * 16` floats per pixel).
 ///
-/// - AVX2 + FMA (`DCD_AVX2`, `DCD_AVX512VNNI` builds): per input channel, 2 ymm weight loads and
-///   T broadcasts feed 2T vfmadd231ps. T = 6: 12 accumulators + 2 weights + broadcast = 15 ymm.
+/// - AVX-512 (`DCD_AVX512VNNI` builds, whose targets all have AVX-512F): per input channel, G zmm
+///   weight loads and T broadcasts feed T * G vfmadd231ps. T = 6, G = 4: 24 accumulators + 4
+///   weights + broadcast = 29 of the 32 zmm registers.
+/// - AVX2 + FMA (`DCD_AVX2` builds): per input channel, 2 ymm weight loads and T broadcasts feed
+///   2T vfmadd231ps. T = 6, G = 1: 12 accumulators + 2 weights + broadcast = 15 ymm.
 /// - portable Swift SIMD: a 16-lane weight vector times a broadcast value, T = 4
 ///   (`addingProduct`, a fused multiply-add, on arm64, where FMA is part of the base ISA).
 /// `FloatConvolution.referenceAccumulate` is the plain loop both are tested against.
 enum FloatConvolutionKernel {
-    #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
-    static let pixelTile = 6
+    #if arch(x86_64) && DCD_AVX512VNNI
+    static let pixelTile = 6, blockTile = 4
+    static let name = "avx512"
+    #elseif arch(x86_64) && DCD_AVX2
+    static let pixelTile = 6, blockTile = 1
     static let name = "avx2-fma"
     #else
-    static let pixelTile = 4
+    static let pixelTile = 4, blockTile = 1
     static let name = "portable"
     #endif
 
-    struct Tile<let T: Int> {
+    struct Tile<let T: Int, let G: Int> {
         @inline(__always)
         static func run(_ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ initial: UnsafePointer<Float>,
                         _ output: UnsafeMutablePointer<Float>, _ g: Int8ConvolutionKernel.Geometry) {
+            // Byte offsets of the tile's pixels; wrapping arithmetic: no overflow checks in the loop.
             var offsets = InlineArray<T, Int>(repeating: 0)
             for t in 0..<T { offsets[t] = t &* g.pixelStep &* 4 }
-            #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
+            #if arch(x86_64) && DCD_AVX512VNNI
+            var acc = InlineArray<G, InlineArray<T, __m512>>(repeating: InlineArray<T, __m512>(repeating: __m512()))
+            for b in 0..<G {
+                let start = UnsafeRawPointer(initial + 16 * b).loadUnaligned(as: __m512.self)
+                for t in 0..<T { acc[b][t] = start }
+            }
+            var wp = UnsafeRawPointer(weights)
+            let blockBytes = g.blockElements &* 4
+            for ky in 0..<g.kernel {
+                for kx in 0..<g.kernel {
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<g.channels {
+                        var w = InlineArray<G, __m512>(repeating: __m512())
+                        for b in 0..<G { w[b] = wp.loadUnaligned(fromByteOffset: b &* blockBytes, as: __m512.self) }
+                        for t in 0..<T {
+                            let x = _mm512_set1_ps(xp.loadUnaligned(fromByteOffset: offsets[t], as: Float.self))
+                            for b in 0..<G { acc[b][t] = _mm512_fmadd_ps(x, w[b], acc[b][t]) }
+                        }
+                        wp += 64
+                        xp += 4
+                    }
+                }
+            }
+            for b in 0..<G {
+                for t in 0..<T {
+                    UnsafeMutableRawPointer(output + t * g.outputPixelStride + 16 * b).storeBytes(of: acc[b][t], as: __m512.self)
+                }
+            }
+            #elseif arch(x86_64) && DCD_AVX2
+            // G is 1 (blockTile): lanes 0-7 in acc[t][0], 8-15 in acc[t][1].
             var acc = InlineArray<T, InlineArray<2, __m256>>(repeating: InlineArray<2, __m256>(repeating: __m256()))
             let start0 = UnsafeRawPointer(initial).loadUnaligned(as: __m256.self)
             let start1 = UnsafeRawPointer(initial + 8).loadUnaligned(as: __m256.self)
@@ -79,18 +115,32 @@ enum FloatConvolutionKernel {
         }
     }
 
+    /// A row segment of `count` pixels (1...pixelTile) for `blockCount` blocks (4, 2 or 1 with
+    /// AVX-512, else 1): dispatches to the tile specialised for that size.
     @inline(__always)
-    static func segment(count: Int, _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ initial: UnsafePointer<Float>,
-                        _ output: UnsafeMutablePointer<Float>, _ g: Int8ConvolutionKernel.Geometry) {
+    static func segment(count: Int, blockCount: Int, _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                        _ initial: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ g: Int8ConvolutionKernel.Geometry) {
+        switch blockCount {
+        #if arch(x86_64) && DCD_AVX512VNNI
+        case 4: segment(InlineArray<4, Int>.self, count: count, input, weights, initial, output, g)
+        case 2: segment(InlineArray<2, Int>.self, count: count, input, weights, initial, output, g)
+        #endif
+        default: segment(InlineArray<1, Int>.self, count: count, input, weights, initial, output, g)
+        }
+    }
+
+    @inline(__always)
+    static func segment<let G: Int>(_: InlineArray<G, Int>.Type, count: Int, _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                    _ initial: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ g: Int8ConvolutionKernel.Geometry) {
         switch count {
         #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
-        case 6: Tile<6>.run(input, weights, initial, output, g)
-        case 5: Tile<5>.run(input, weights, initial, output, g)
+        case 6: Tile<6, G>.run(input, weights, initial, output, g)
+        case 5: Tile<5, G>.run(input, weights, initial, output, g)
         #endif
-        case 4: Tile<4>.run(input, weights, initial, output, g)
-        case 3: Tile<3>.run(input, weights, initial, output, g)
-        case 2: Tile<2>.run(input, weights, initial, output, g)
-        default: Tile<1>.run(input, weights, initial, output, g)
+        case 4: Tile<4, G>.run(input, weights, initial, output, g)
+        case 3: Tile<3, G>.run(input, weights, initial, output, g)
+        case 2: Tile<2, G>.run(input, weights, initial, output, g)
+        default: Tile<1, G>.run(input, weights, initial, output, g)
         }
     }
 }
@@ -100,20 +150,28 @@ enum FloatConvolution {
     static func accumulate(_ x: InterleavedMap<Float>, _ p: FloatPackedConvolution, weights: UnsafePointer<Float>,
                            initial: UnsafePointer<Float>, outputWidth: Int, rows: Range<Int>, blocks: Range<Int>,
                            into output: UnsafeMutablePointer<Float>) {
+        if let layout = p.rowDot {
+            FloatRowDotKernel.accumulate(x, layout, weights: weights, initial: initial, outputWidth: outputWidth, outputPixelStride: p.blocks * 16,
+                                         rows: rows, into: output)
+            return
+        }
         let g = Int8ConvolutionKernel.Geometry(pixelStep: p.stride * x.channelStride, inputStride: x.channelStride, rowStride: x.rowBytes,
                                                kernel: p.kernel, channels: x.channelStride, blockElements: p.blockElements,
                                                outputPixelStride: p.blocks * 16)
         for oy in rows {
             let rowInput = UnsafePointer(x.base + oy * p.stride * x.rowBytes)
             let rowOutput = output + oy * outputWidth * g.outputPixelStride
-            for b in blocks {
+            var b = blocks.lowerBound
+            while b < blocks.upperBound {
+                let n = Int8Convolution.blockGroup(left: blocks.upperBound - b, tile: FloatConvolutionKernel.blockTile)
                 var ox = 0
                 while ox < outputWidth {
                     let count = min(FloatConvolutionKernel.pixelTile, outputWidth - ox)
-                    FloatConvolutionKernel.segment(count: count, rowInput + ox * g.pixelStep, weights + b * p.blockElements,
+                    FloatConvolutionKernel.segment(count: count, blockCount: n, rowInput + ox * g.pixelStep, weights + b * p.blockElements,
                                                    initial + 16 * b, rowOutput + ox * g.outputPixelStride + 16 * b, g)
                     ox += count
                 }
+                b += n
             }
         }
     }

@@ -9,6 +9,11 @@ enum Int8Convolution {
                            initial: UnsafePointer<Int32>, outputWidth: Int, rows: Range<Int>, blocks: Range<Int>,
                            into output: UnsafeMutablePointer<Int32>, firstRow: Int = 0) {
         typealias Kernel = Int8ConvolutionKernel
+        if let layout = p.rowDot {
+            Int8RowDotKernel.accumulate(x, layout, weights: weights, initial: initial, outputWidth: outputWidth, outputPixelStride: p.blocks * 16,
+                                        rows: rows, into: output, firstRow: firstRow)
+            return
+        }
         let g = Kernel.Geometry(pixelStep: p.stride * x.channelStride, inputStride: x.channelStride, rowStride: x.rowBytes,
                                 kernel: p.kernel, channels: x.channelStride, blockElements: p.blockElements,
                                 outputPixelStride: p.blocks * 16)
@@ -17,8 +22,7 @@ enum Int8Convolution {
             let rowOutput = output + (oy - firstRow) * outputWidth * g.outputPixelStride
             var b = blocks.lowerBound
             while b < blocks.upperBound {
-                let left = blocks.upperBound - b
-                let n = left >= 4 && Kernel.blockTile >= 4 ? 4 : (left >= 2 && Kernel.blockTile >= 2 ? 2 : 1)
+                let n = blockGroup(left: blocks.upperBound - b, tile: Kernel.blockTile)
                 var ox = 0
                 while ox < outputWidth {
                     let count = min(Kernel.pixelTile, outputWidth - ox)
@@ -29,6 +33,13 @@ enum Int8Convolution {
                 b += n
             }
         }
+    }
+
+    /// Blocks of 16 output channels one tile takes: 4, 2 or 1, at most `tile` (the kernel's
+    /// blockTile) and at most the `left` blocks to do.
+    @inline(__always)
+    static func blockGroup(left: Int, tile: Int) -> Int {
+        left >= 4 && tile >= 4 ? 4 : (left >= 2 && tile >= 2 ? 2 : 1)
     }
 
     /// The definition `accumulate` is tested against: plain loops over the unpacked weight

@@ -30,18 +30,42 @@ enum Int8ConvolutionEpilogue {
     }
 
     /// InstanceNorm, step 1: per channel sum, minimum and maximum over a band of rows, into
-    /// `partial` (3 * channels Int64: sums, then minima, then maxima).
+    /// `partial` (3 * channels Int64: sums, then minima, then maxima). Vectorized over 8
+    /// channels (int64 sums of the widened values, int32 extremes); the last C mod 8 are scalar.
     static func statistics(_ acc: Int8AccumulatorRows, rows: Range<Int>, channels: Int, into partial: UnsafeMutablePointer<Int64>) {
         let sums = partial, minima = partial + channels, maxima = partial + 2 * channels
         for c in 0..<channels { sums[c] = 0; minima[c] = Int64(Int32.max); maxima[c] = Int64(Int32.min) }
-        for oy in rows {
-            for ox in 0..<acc.width {
-                let a = acc.pixel(oy, ox)
-                for c in 0..<channels {
-                    let v = Int64(a[c])
-                    sums[c] &+= v
-                    minima[c] = min(minima[c], v)
-                    maxima[c] = max(maxima[c], v)
+        let vectors = channels / 8
+        withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, vectors)) { s in
+            withUnsafeTemporaryAllocation(of: SIMD8<Int32>.self, capacity: max(1, 2 * vectors)) { extremes in
+                for v in 0..<vectors {
+                    s[v] = .zero
+                    extremes[2 * v] = SIMD8(repeating: .max)
+                    extremes[2 * v + 1] = SIMD8(repeating: .min)
+                }
+                for oy in rows {
+                    for ox in 0..<acc.width {
+                        let a = acc.pixel(oy, ox)
+                        for v in 0..<vectors {
+                            let x = UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self)
+                            s[v] &+= Lanes.widen(x)
+                            extremes[2 * v] = pointwiseMin(extremes[2 * v], x)
+                            extremes[2 * v + 1] = pointwiseMax(extremes[2 * v + 1], x)
+                        }
+                        for c in (8 * vectors)..<channels {
+                            let x = Int64(a[c])
+                            sums[c] &+= x
+                            minima[c] = min(minima[c], x)
+                            maxima[c] = max(maxima[c], x)
+                        }
+                    }
+                }
+                for v in 0..<vectors {
+                    for j in 0..<8 {
+                        sums[8 * v + j] = s[v][j]
+                        minima[8 * v + j] = Int64(extremes[2 * v][j])
+                        maxima[8 * v + j] = Int64(extremes[2 * v + 1][j])
+                    }
                 }
             }
         }
@@ -57,9 +81,9 @@ enum Int8ConvolutionEpilogue {
         let vectors = channels / 8
         withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, 5 * vectors)) { k in
             // Per 8 channels: running sum, mean, rounding term + bias, shift r, the bias shifted.
-            // |d| < 2^32 (int32 accumulators): biased by 2^40 it is positive, so a logical shift
-            // by r <= 33 is the floor division an arithmetic shift would be (AVX2 has no 64-bit
-            // arithmetic shift).
+            // |d| < 2^33 (int32 accumulators and mean): biased by 2^40 it is positive, so a
+            // logical shift by r <= 33 is the floor division an arithmetic shift would be (AVX2
+            // has no 64-bit arithmetic shift).
             for v in 0..<vectors {
                 let r = SIMD8<Int64>(lanes: { Int64(norms[8 * v + $0].r) })
                 k[5 * v] = .zero
@@ -72,11 +96,11 @@ enum Int8ConvolutionEpilogue {
                 for ox in 0..<acc.width {
                     let a = acc.pixel(oy, ox)
                     for v in 0..<vectors {
-                        let x = SIMD8<Int64>(truncatingIfNeeded: UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self))
-                        let shifted = SIMD8<UInt64>(truncatingIfNeeded: x &- k[5 * v + 1] &+ k[5 * v + 2]) &>> SIMD8<UInt64>(truncatingIfNeeded: k[5 * v + 3])
+                        let x = Lanes.widen(UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self))
+                        let shifted = Lanes.shiftRightLogical(x &- k[5 * v + 1] &+ k[5 * v + 2], k[5 * v + 3])
                         // |round(d / 2^r)| < 2^23 (r makes the sum of squares < 2^46): the square
                         // is a 32 x 32 -> 64-bit product (vpmuldq), not a 64-bit one.
-                        let q = SIMD8<Int64>(truncatingIfNeeded: SIMD8<Int32>(truncatingIfNeeded: SIMD8<Int64>(truncatingIfNeeded: shifted) &- k[5 * v + 4]))
+                        let q = Lanes.widen(Lanes.low32(shifted &- k[5 * v + 4]))
                         k[5 * v] &+= q &* q
                     }
                     for c in (8 * vectors)..<channels { partial[c] &+= norms[c].squaredDeviation(Int64(a[c])) }
@@ -88,34 +112,54 @@ enum Int8ConvolutionEpilogue {
         }
     }
 
+    /// Whether `normalize` may take its vector path for these channels: every gain an ordinary
+    /// fixed-point multiply (pre = 0, shift in 1...62) with a multiplier below 2^31 (the compiler's
+    /// 30-bit p makes it so: M = p 2^31 / sigma with sigma >= 2^30), and the residual's multiplier
+    /// below 2^31 with a shift in 1...62. Then each product is a 32 x 32 -> 64-bit multiply.
+    static func vectorizable(_ norms: UnsafeBufferPointer<InstanceNormChannel>, residualMultiplier: Int64, residualShift: Int) -> Bool {
+        norms.allSatisfy { $0.pre == 0 && $0.shift >= 1 && $0.shift <= 62 && $0.multiplier >= 0 && $0.multiplier <= Int64(Int32.max) }
+            && residualMultiplier >= 0 && residualMultiplier <= Int64(Int32.max) && residualShift >= 1 && residualShift <= 62
+    }
+
     /// InstanceNorm, step 3: out = clamp(zOut + normalized(acc) [+ round((r - zRes) Mres / 2^shRes)], low, high).
-    /// Vectorized over 8 channels (`normalizeVector`) when every channel's gain is an ordinary
-    /// fixed-point multiply (pre = 0, shift in 1...62); the scalar loop handles the rest.
+    /// Vectorized over 8 channels when `vectorizable`; the scalar loop handles the rest.
+    ///
+    /// The vector path clamps the deviation d = acc - mean to +-(2^31 - 1) before the 32 x 32-bit
+    /// multiply. With the plane's own or exact tile statistics |d| < 2^28 (pre = 0), so the clamp
+    /// never acts and the result is the reference's bit for bit; only approximate (proxy)
+    /// statistics can put an accumulator that far from the mean, and there both saturate the
+    /// output (|d M / 2^shift| far beyond the code range).
     static func normalize(_ acc: Int8AccumulatorRows, rows: Range<Int>, _ norms: UnsafeBufferPointer<InstanceNormChannel>,
                           residual: InterleavedByteMap?, residualZero: Int64, residualMultiplier: Int64, residualShift: Int,
                           zOut: Int64, low: Int64, high: Int64, into y: InterleavedByteMap) {
-        let ordinary = norms.allSatisfy { $0.pre == 0 && $0.shift >= 1 && $0.shift <= 62 }
-        let vectorChannels = ordinary ? y.channels / 8 * 8 : 0
-        withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, 3 * vectorChannels / 8)) { constants in
-            // Per 8 channels: mean, multiplier, shift.
+        let vectorChannels = vectorizable(norms, residualMultiplier: residualMultiplier, residualShift: residualShift) ? y.channels / 8 * 8 : 0
+        withUnsafeTemporaryAllocation(of: Rounding.self, capacity: max(1, vectorChannels / 8)) { gains in
+            withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, 2 * vectorChannels / 8)) { constants in
+            // Per 8 channels: the gain; the mean; zOut minus the gain's unbias term.
             for v in 0..<(vectorChannels / 8) {
-                constants[3 * v] = SIMD8<Int64>(lanes: { norms[8 * v + $0].mean })
-                constants[3 * v + 1] = SIMD8<Int64>(lanes: { norms[8 * v + $0].multiplier })
-                constants[3 * v + 2] = SIMD8<Int64>(lanes: { Int64(norms[8 * v + $0].shift) })
+                gains[v] = Rounding(multipliers: SIMD8<Int64>(lanes: { norms[8 * v + $0].multiplier }),
+                                    shifts: SIMD8<Int64>(lanes: { Int64(norms[8 * v + $0].shift) }))
+                constants[2 * v] = SIMD8<Int64>(lanes: { norms[8 * v + $0].mean })
+                constants[2 * v + 1] = SIMD8<Int64>(repeating: zOut) &- gains[v].unbias
             }
+            let limit = SIMD8<Int64>(repeating: Int64(Int32.max))
+            let lowVector = SIMD8<Int64>(repeating: low), highVector = SIMD8<Int64>(repeating: high)
+            let residualTerms = Rounding(multipliers: SIMD8(repeating: residualMultiplier), shifts: SIMD8(repeating: Int64(residualShift)))
+            let residualZeroVector = SIMD8<Int64>(repeating: residualZero)
             for oy in rows {
                 for ox in 0..<y.width {
                     let a = acc.pixel(oy, ox), target = y.pixel(oy, ox)
                     let r = residual?.pixel(oy, ox)
                     for v in 0..<(vectorChannels / 8) {
-                        let x = SIMD8<Int64>(truncatingIfNeeded: UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self))
-                        var value = SIMD8<Int64>(repeating: zOut) &+ multiplyRounded(x &- constants[3 * v], constants[3 * v + 1], constants[3 * v + 2])
+                        let x = Lanes.widen(UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self))
+                        let d = (x &- constants[2 * v]).clamped(lowerBound: 0 &- limit, upperBound: limit)
+                        var value = gains[v].biasedProduct(d) &+ constants[2 * v + 1]
                         if let r {
-                            let codes = SIMD8<Int64>(truncatingIfNeeded: UnsafeRawPointer(r + 8 * v).loadUnaligned(as: SIMD8<UInt8>.self))
-                            value &+= multiplyRounded(codes &- residualZero, SIMD8(repeating: residualMultiplier), SIMD8(repeating: Int64(residualShift)))
+                            let codes = Lanes.widen(UnsafeRawPointer(r + 8 * v).loadUnaligned(as: SIMD8<UInt8>.self))
+                            value &+= residualTerms.apply(codes &- residualZeroVector)
                         }
-                        value = value.clamped(lowerBound: SIMD8(repeating: low), upperBound: SIMD8(repeating: high))
-                        UnsafeMutableRawPointer(target + 8 * v).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: value), as: SIMD8<UInt8>.self)
+                        value = value.clamped(lowerBound: lowVector, upperBound: highVector)
+                        UnsafeMutableRawPointer(target + 8 * v).storeBytes(of: Lanes.low8(value), as: SIMD8<UInt8>.self)
                     }
                     for c in vectorChannels..<y.channels {
                         var value = zOut + norms[c].normalized(Int64(a[c]), high: high)
@@ -124,17 +168,35 @@ enum Int8ConvolutionEpilogue {
                     }
                 }
             }
+            }
         }
     }
 
-    /// `FixedPoint.multiply` on 8 lanes: round(x * m / 2^sh) for |x * m| < 2^60, sh in 1...62.
-    /// AVX2 has no 64-bit arithmetic shift, so the product is biased by 2^62 (positive), shifted
-    /// logically, and the bias's shifted value 2^(62 - sh) subtracted: floor division either way.
-    @inline(__always)
-    static func multiplyRounded(_ x: SIMD8<Int64>, _ m: SIMD8<Int64>, _ sh: SIMD8<Int64>) -> SIMD8<Int64> {
-        let one = SIMD8<Int64>(repeating: 1)
-        let biased = x &* m &+ (one &<< (sh &- 1)) &+ SIMD8(repeating: 1 << 62)
-        let shifted = SIMD8<Int64>(truncatingIfNeeded: SIMD8<UInt64>(truncatingIfNeeded: biased) &>> SIMD8<UInt64>(truncatingIfNeeded: sh))
-        return shifted &- (one &<< (SIMD8(repeating: 62) &- sh))
+    /// `FixedPoint.multiply` on 8 lanes, round(x m / 2^sh) = floor((x m + 2^(sh-1)) / 2^sh), for
+    /// |x| < 2^31, 0 <= m < 2^31, sh in 1...62. x and m are sign-extended 32-bit values, so the
+    /// product is one vpmuldq. AVX2 has no 64-bit arithmetic shift, so the sum is biased by 2^62
+    /// (positive), shifted logically, and the bias's shifted value 2^(62 - sh) subtracted:
+    /// `biasedProduct` leaves that subtraction (`unbias`) to the caller, who may fold it into a
+    /// constant; `apply` does it.
+    struct Rounding {
+        /// Per lane: m, sh, 2^(sh-1) + 2^62, 2^(62 - sh).
+        var multiplier: SIMD8<Int64>, shift: SIMD8<Int64>, roundingAndBias: SIMD8<Int64>, unbias: SIMD8<Int64>
+
+        init(multipliers: SIMD8<Int64>, shifts: SIMD8<Int64>) {
+            let one = SIMD8<Int64>(repeating: 1)
+            multiplier = multipliers
+            shift = shifts
+            roundingAndBias = (one &<< (shifts &- 1)) &+ (one &<< 62)
+            unbias = one &<< (SIMD8(repeating: 62) &- shifts)
+        }
+
+        @inline(__always)
+        func biasedProduct(_ x: SIMD8<Int64>) -> SIMD8<Int64> {
+            let product = Lanes.widen(Lanes.low32(x)) &* Lanes.widen(Lanes.low32(multiplier))
+            return Lanes.shiftRightLogical(product &+ roundingAndBias, shift)
+        }
+
+        @inline(__always)
+        func apply(_ x: SIMD8<Int64>) -> SIMD8<Int64> { biasedProduct(x) &- unbias }
     }
 }

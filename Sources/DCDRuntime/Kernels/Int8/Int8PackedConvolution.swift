@@ -12,6 +12,9 @@
 ///   one input channel.
 /// Channels past Cout or Cin are zero weights.
 ///
+/// Convolutions with at most 4 output channels (`RowDotLayout.suits`) are packed instead for
+/// `Int8RowDotKernel`, in `RowDotLayout`'s rows (`rowDot` says so).
+///
 /// Transposed convolutions are packed as the equivalent stride-1 convolution of the zero-inserted
 /// input (weight flipped, Cin and Cout swapped): see `Int8Convolution.dilate`.
 struct Int8PackedConvolution {
@@ -26,6 +29,8 @@ struct Int8PackedConvolution {
     /// Elements per output-channel block: K * K * cp * 16.
     var blockElements: Int { kernel * kernel * inputStride * 16 }
     let weights: [Int8ConvolutionKernel.Weight]
+    /// Set when the weights are packed for the few-output-channel kernel.
+    let rowDot: RowDotLayout?
     /// Per padded output channel: the accumulator's starting value, bias - zIn * sum(w). The
     /// kernel sums w * q over raw codes; starting here makes the result sum w * (q - zIn) + bias
     /// (wrapping int32 arithmetic, exact because the final value fits: checked at load).
@@ -42,7 +47,9 @@ struct Int8PackedConvolution {
         kernel = k
         self.stride = transposed ? 1 : stride
         blocks = shape.blocks
-        var packed = [Int8ConvolutionKernel.Weight](repeating: 0, count: blocks * k * k * inputStride * 16)
+        let rowDot = RowDotLayout.suits(outputChannels: cout) ? RowDotLayout(shape, stride: self.stride, chunk: Int8RowDotKernel.chunk) : nil
+        self.rowDot = rowDot
+        var packed = [Int8ConvolutionKernel.Weight](repeating: 0, count: rowDot?.weightCount ?? blocks * k * k * inputStride * 16)
         var initial = [Int32](repeating: 0, count: blocks * 16)
         for co in 0..<cout {
             var sum: Int32 = 0
@@ -51,7 +58,8 @@ struct Int8PackedConvolution {
                     for kx in 0..<k {
                         let v = weight.integers[shape.sourceIndex(co, ci, ky, kx)]
                         sum += v
-                        packed[shape.packedIndex(co, ci, ky, kx, layout: layout)] = Int8ConvolutionKernel.Weight(v)
+                        let index = rowDot?.packedIndex(co, ci, ky, kx) ?? shape.packedIndex(co, ci, ky, kx, layout: layout)
+                        packed[index] = Int8ConvolutionKernel.Weight(v)
                     }
                 }
             }

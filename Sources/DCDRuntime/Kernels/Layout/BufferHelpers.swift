@@ -16,3 +16,40 @@ extension UnsafeMutablePointer {
         return p
     }
 }
+
+/// Lane-wise conversions between the 8-lane vectors of the int8 epilogues, written lane by lane
+/// so that they always inline and LLVM emits one instruction (vpmovsxdq, vpmovzxbq, vpmovqd,
+/// vpmovqb on AVX-512; the pack/shuffle sequences elsewhere). The generic stdlib
+/// `init(truncatingIfNeeded:)` is not always inlined in the larger epilogue loops, and then costs
+/// a call per vector.
+enum Lanes {
+    @inline(__always)
+    static func widen(_ v: SIMD8<Int32>) -> SIMD8<Int64> {
+        SIMD8(Int64(v[0]), Int64(v[1]), Int64(v[2]), Int64(v[3]), Int64(v[4]), Int64(v[5]), Int64(v[6]), Int64(v[7]))
+    }
+
+    @inline(__always)
+    static func widen(_ v: SIMD8<UInt8>) -> SIMD8<Int64> {
+        SIMD8(Int64(v[0]), Int64(v[1]), Int64(v[2]), Int64(v[3]), Int64(v[4]), Int64(v[5]), Int64(v[6]), Int64(v[7]))
+    }
+
+    /// The low 32 bits of each lane.
+    @inline(__always)
+    static func low32(_ v: SIMD8<Int64>) -> SIMD8<Int32> {
+        SIMD8(Int32(truncatingIfNeeded: v[0]), Int32(truncatingIfNeeded: v[1]), Int32(truncatingIfNeeded: v[2]), Int32(truncatingIfNeeded: v[3]),
+              Int32(truncatingIfNeeded: v[4]), Int32(truncatingIfNeeded: v[5]), Int32(truncatingIfNeeded: v[6]), Int32(truncatingIfNeeded: v[7]))
+    }
+
+    /// The low 8 bits of each lane.
+    @inline(__always)
+    static func low8(_ v: SIMD8<Int64>) -> SIMD8<UInt8> {
+        SIMD8(UInt8(truncatingIfNeeded: v[0]), UInt8(truncatingIfNeeded: v[1]), UInt8(truncatingIfNeeded: v[2]), UInt8(truncatingIfNeeded: v[3]),
+              UInt8(truncatingIfNeeded: v[4]), UInt8(truncatingIfNeeded: v[5]), UInt8(truncatingIfNeeded: v[6]), UInt8(truncatingIfNeeded: v[7]))
+    }
+
+    /// Lane-wise logical right shift of the bit patterns by per-lane counts in 0...63.
+    @inline(__always)
+    static func shiftRightLogical(_ v: SIMD8<Int64>, _ by: SIMD8<Int64>) -> SIMD8<Int64> {
+        SIMD8<Int64>(truncatingIfNeeded: SIMD8<UInt64>(truncatingIfNeeded: v) &>> SIMD8<UInt64>(truncatingIfNeeded: by))
+    }
+}
