@@ -63,7 +63,21 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    // The pool lives as long as the runner that captures it: the process, in the tools.
+    /// Set once, by `deinit`: workers return instead of serving.
+    private let stopping = Atomic<Bool>(false)
+
+    // The pool lives as long as the runner that captures it. Workers refer to it unretained;
+    // deinit runs before its memory goes, and joins them first.
+    deinit {
+        stopping.store(true, ordering: .relaxed)
+        pthread_mutex_lock(&mutex)
+        generation.add(1, ordering: .releasing)
+        pthread_cond_broadcast(&wake)
+        pthread_mutex_unlock(&mutex)
+        for thread in workerThreads { pthread_join(thread, nil) }
+        pthread_cond_destroy(&wake)
+        pthread_mutex_destroy(&mutex)
+    }
 
     private func run(_ taskCount: Int, _ work: (Int) -> Void) {
         withoutActuallyEscaping(work) { work in
@@ -106,6 +120,7 @@ public final class ThreadPool: @unchecked Sendable {
                 }
             }
             served = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .relaxed) { return }
             claimTasks(body!, count)
             pending.subtract(1, ordering: .releasing)
         }

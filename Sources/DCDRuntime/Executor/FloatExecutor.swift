@@ -160,16 +160,16 @@ public final class FloatExecutor {
             }
         }
         let sums: UnsafeMutablePointer<Float> = f.accumulators
-        // Tasks: groups of the kernel's blockTile channel blocks x row bands, about 4 per worker.
+        // Tasks: groups of the kernel's blockTile channel blocks x row bands.
         let chunk = FloatConvolutionKernel.blockTile
         let chunks = (packed.blocks + chunk - 1) / chunk
-        let bandCount = max(1, min(y.height, (4 * parallel.workerCount + chunks - 1) / chunks))
+        let bandCount = parallel.bandCount(rows: y.height, groups: chunks)
         packed.weights.withUnsafeBufferPointer { w in
             packed.initial.withUnsafeBufferPointer { initial in
                 parallel.run(taskCount: chunks * bandCount) { task in
                     let b = task % chunks, band = task / chunks
                     FloatConvolution.accumulate(padded, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
-                                                rows: (y.height * band / bandCount)..<(y.height * (band + 1) / bandCount),
+                                                rows: ParallelRunner.band(band, of: bandCount, 0..<y.height),
                                                 blocks: (b * chunk)..<min(packed.blocks, (b + 1) * chunk), into: sums)
                 }
             }
@@ -180,8 +180,8 @@ public final class FloatExecutor {
         let normalizes = op.epilogue.contains(.instanceNorm)
         let mean: UnsafeMutablePointer<Double> = f.statistics, scale = mean + channels
         let partial = mean + 2 * channels
-        let bandTotal = max(1, min(y.height, 4 * parallel.workerCount))
-        func rowsOf(_ t: Int) -> Range<Int> { (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal) }
+        let bandTotal = parallel.bandCount(rows: y.height)
+        func rowsOf(_ t: Int) -> Range<Int> { ParallelRunner.band(t, of: bandTotal, 0..<y.height) }
         if normalizes {
             for pass in 0..<2 {
                 parallel.run(taskCount: bandTotal) { t in
@@ -287,11 +287,10 @@ public final class FloatExecutor {
                 accumulators = max(accumulators, shapes[i + 1].height * shapes[i + 1].width * packed.blocks * 16)
                 channels = max(channels, shapes[i + 1].channels)
             }
-            // Statistics: mean and scale per channel, and per-band partial sums (4 bands per
-            // worker, up to 256 workers).
+            // Statistics: mean and scale per channel, and per-band partial sums.
             // The few-output-channel kernel may read a chunk past the map (`RowDotLayout.slack`).
             return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaCount: arena, paddedCount: padded + RowDotLayout.slack,
-                             accumulatorCount: accumulators, statisticsCount: channels * (2 + 4 * 256), channelCount: channels)
+                             accumulatorCount: accumulators, statisticsCount: channels * (2 + ParallelRunner.maximumBands), channelCount: channels)
         }
 
         func allocate() -> FramePlan {

@@ -247,22 +247,29 @@ public final class Int8Executor {
         }
         let bandRows = f.bandRows > 0 ? f.bandRows : y.height
         let src = padded
+        let partial: UnsafeMutablePointer<Int64> = f.statistics
         for start in stride(from: 0, to: y.height, by: bandRows) {
             let band = start..<min(y.height, start + bandRows)
-            let parts = max(1, min(band.count, (4 * parallel.workerCount + chunks - 1) / chunks))
+            // Row parts per channel group; at most `maximumBands`, the statistics' band slots.
+            let parts = min(parallel.bandCount(rows: band.count, groups: chunks), ParallelRunner.maximumBands)
+            let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16,
+                                          firstRow: band.lowerBound)
             packed.weights.withUnsafeBufferPointer { w in
                 packed.initial.withUnsafeBufferPointer { initial in
                     parallel.run(taskCount: chunks * parts) { task in
                         let b = task % chunks, part = task / chunks
-                        let rows = (band.lowerBound + band.count * part / parts)..<(band.lowerBound + band.count * (part + 1) / parts)
+                        let rows = ParallelRunner.band(part, of: parts, band)
+                        let blocks = (b * chunk)..<min(packed.blocks, (b + 1) * chunk)
                         Int8Convolution.accumulate(src, packed, weights: w.baseAddress!, initial: initial.baseAddress!, outputWidth: y.width,
-                                                   rows: rows, blocks: (b * chunk)..<min(packed.blocks, (b + 1) * chunk), into: accumulators,
-                                                   firstRow: band.lowerBound)
+                                                   rows: rows, blocks: blocks, into: accumulators, firstRow: band.lowerBound)
+                        // The plane's sums and extremes while these accumulators are in cache.
+                        if ownStatistics {
+                            Int8ConvolutionEpilogue.statistics(acc, rows: rows, channels: min(channels, blocks.lowerBound * 16)..<min(channels, blocks.upperBound * 16),
+                                                               channelCount: channels, into: partial + 3 * channels * part)
+                        }
                     }
                 }
             }
-            let acc = Int8AccumulatorRows(base: UnsafePointer(accumulators), width: y.width, pixelStride: packed.blocks * 16,
-                                          firstRow: band.lowerBound)
             if control.stopAfter == index {
                 control.inspect?(acc, band, y.shape)
             } else if !c.normalizes {
@@ -272,7 +279,7 @@ public final class Int8Executor {
                 }
             } else {
                 if ownStatistics {
-                    planeStatistics(c, acc, y, norms, f, parallel)
+                    planeStatistics(c, acc, y, norms, bands: parts, f, parallel)
                     control.observe?(index, Array(normBuffer))
                 }
                 parallel.runBands(band) {
@@ -285,28 +292,25 @@ public final class Int8Executor {
         return control.stopAfter != index
     }
 
-    /// The InstanceNorm channels of a whole output plane: sums, extremes and squares per band
-    /// in parallel, combined in order (integers: any order gives the same result).
+    /// The InstanceNorm channels of a whole output plane, from the sums and extremes the
+    /// convolution's tasks left per row band (`bands` slots of `f.statistics`), then the squares
+    /// per band in parallel; combined in order (integers: any order gives the same result).
     private func planeStatistics(_ c: Convolution, _ acc: Int8AccumulatorRows, _ y: InterleavedByteMap,
-                                 _ norms: UnsafeMutablePointer<InstanceNormChannel>, _ f: FramePlan, _ parallel: ParallelRunner) {
+                                 _ norms: UnsafeMutablePointer<InstanceNormChannel>, bands: Int, _ f: FramePlan, _ parallel: ParallelRunner) {
         let channels = y.channels, n = y.height * y.width
-        let bandTotal = max(1, min(y.height, 4 * parallel.workerCount))
         let partial: UnsafeMutablePointer<Int64> = f.statistics
-        parallel.run(taskCount: bandTotal) { t in
-            Int8ConvolutionEpilogue.statistics(acc, rows: (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal),
-                                               channels: channels, into: partial + 3 * channels * t)
-        }
         for ch in 0..<channels {
             var sum: Int64 = 0, low = Int64.max, high = Int64.min
-            for t in 0..<bandTotal {
+            for t in 0..<bands {
                 let s = partial + 3 * channels * t
                 sum += s[ch]; low = min(low, s[channels + ch]); high = max(high, s[2 * channels + ch])
             }
             norms[ch] = InstanceNormChannel(count: n, sum: sum, minimum: low, maximum: high)
         }
+        let bandTotal = parallel.bandCount(rows: y.height)
         let normBuffer = UnsafeBufferPointer(start: UnsafePointer(norms), count: channels)
         parallel.run(taskCount: bandTotal) { t in
-            Int8ConvolutionEpilogue.squares(acc, rows: (y.height * t / bandTotal)..<(y.height * (t + 1) / bandTotal),
+            Int8ConvolutionEpilogue.squares(acc, rows: ParallelRunner.band(t, of: bandTotal, 0..<y.height),
                                             normBuffer, into: partial + channels * t)
         }
         for ch in 0..<channels {
@@ -333,8 +337,6 @@ public final class Int8Executor {
         var statistics: UnsafeMutablePointer<Int64>! = nil
         var norms: UnsafeMutablePointer<InstanceNormChannel>! = nil
 
-        /// Statistics bands are bounded by this many workers (4 bands each).
-        static let maximumWorkers = 256
 
         var totalBytes: Int { arenaBytes + paddedCount * MemoryLayout<Int8ConvolutionKernel.Input>.stride + accumulatorCount * 4 + statisticsCount * 8 + channelCount * MemoryLayout<InstanceNormChannel>.stride }
 
@@ -356,7 +358,7 @@ public final class Int8Executor {
             }
             // The few-output-channel kernel may read a chunk past the map (`RowDotLayout.slack`).
             return FramePlan(height: height, width: width, shapes: shapes, offsets: offsets, arenaBytes: arena, paddedCount: padded + RowDotLayout.slack,
-                             accumulatorCount: accumulators, statisticsCount: 3 * channels * 4 * maximumWorkers, channelCount: channels,
+                             accumulatorCount: accumulators, statisticsCount: 3 * channels * ParallelRunner.maximumBands, channelCount: channels,
                              bandRows: banded ? bandRowCount : 0)
         }
 

@@ -33,10 +33,32 @@ public struct ParallelRunner {
         }
     }
 
-    /// Runs `body` over `rows` split into about 4 bands per worker (tasks are dealt to workers
-    /// in turn, so several per worker even out uneven bands).
+    /// Tasks per worker an op is split into: with tasks claimed dynamically (`ThreadPool`),
+    /// the last one to finish holds the others up by at most one task, 1/8 of a worker's share.
+    public static let tasksPerWorker = 8
+    /// At most this many row bands per op (the statistics passes keep partial sums per band).
+    public static let maximumBands = 64
+
+    /// Row bands to split `rows` rows into: `tasksPerWorker` per worker, at most one row each
+    /// and at most `maximumBands`.
+    public func bandCount(rows: Int) -> Int { max(1, min(rows, Self.tasksPerWorker * workerCount, Self.maximumBands)) }
+
+    /// Row bands per group when `groups` independent groups (of output channels) are split
+    /// further by rows: together about `tasksPerWorker` tasks per worker.
+    public func bandCount(rows: Int, groups: Int) -> Int {
+        max(1, min(rows, (Self.tasksPerWorker * workerCount + groups - 1) / groups))
+    }
+
+    /// Band `index` of `bands` over `rows`.
+    @inline(__always)
+    public static func band(_ index: Int, of bands: Int, _ rows: Range<Int>) -> Range<Int> {
+        let n = rows.count
+        return (rows.lowerBound + n * index / bands)..<(rows.lowerBound + n * (index + 1) / bands)
+    }
+
+    /// Runs `body` over `rows` split into `bandCount(rows:)` bands.
     public func runBands(_ rows: Range<Int>, _ body: (Range<Int>) -> Void) {
-        let n = rows.count, count = max(1, min(n, 4 * workerCount))
-        run(taskCount: count) { t in body((rows.lowerBound + n * t / count)..<(rows.lowerBound + n * (t + 1) / count)) }
+        let count = bandCount(rows: rows.count)
+        run(taskCount: count) { t in body(Self.band(t, of: count, rows)) }
     }
 }

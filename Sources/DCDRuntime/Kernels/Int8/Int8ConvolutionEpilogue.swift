@@ -29,13 +29,16 @@ enum Int8ConvolutionEpilogue {
         }
     }
 
-    /// InstanceNorm, step 1: per channel sum, minimum and maximum over a band of rows, into
-    /// `partial` (3 * channels Int64: sums, then minima, then maxima). Vectorized over 8
-    /// channels (int64 sums of the widened values, int32 extremes); the last C mod 8 are scalar.
-    static func statistics(_ acc: Int8AccumulatorRows, rows: Range<Int>, channels: Int, into partial: UnsafeMutablePointer<Int64>) {
-        let sums = partial, minima = partial + channels, maxima = partial + 2 * channels
-        for c in 0..<channels { sums[c] = 0; minima[c] = Int64(Int32.max); maxima[c] = Int64(Int32.min) }
-        let vectors = channels / 8
+    /// InstanceNorm, step 1: per channel sum, minimum and maximum over a band of rows, for the
+    /// channels `channels` of a plane of `channelCount`, into `partial` (3 * channelCount Int64:
+    /// sums, then minima, then maxima; only the entries of `channels` are written, so tasks over
+    /// disjoint channel ranges share one band's slot). Vectorized over 8 channels (int64 sums of
+    /// the widened values, int32 extremes); the last of the range's channels mod 8 are scalar.
+    static func statistics(_ acc: Int8AccumulatorRows, rows: Range<Int>, channels: Range<Int>, channelCount: Int,
+                           into partial: UnsafeMutablePointer<Int64>) {
+        let sums = partial, minima = partial + channelCount, maxima = partial + 2 * channelCount
+        for c in channels { sums[c] = 0; minima[c] = Int64(Int32.max); maxima[c] = Int64(Int32.min) }
+        let first = channels.lowerBound, vectors = channels.count / 8
         withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, vectors)) { s in
             withUnsafeTemporaryAllocation(of: SIMD8<Int32>.self, capacity: max(1, 2 * vectors)) { extremes in
                 for v in 0..<vectors {
@@ -45,15 +48,15 @@ enum Int8ConvolutionEpilogue {
                 }
                 for oy in rows {
                     for ox in 0..<acc.width {
-                        let a = acc.pixel(oy, ox)
+                        let a = acc.pixel(oy, ox) + first
                         for v in 0..<vectors {
                             let x = UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self)
                             s[v] &+= Lanes.widen(x)
                             extremes[2 * v] = pointwiseMin(extremes[2 * v], x)
                             extremes[2 * v + 1] = pointwiseMax(extremes[2 * v + 1], x)
                         }
-                        for c in (8 * vectors)..<channels {
-                            let x = Int64(a[c])
+                        for c in (first + 8 * vectors)..<channels.upperBound {
+                            let x = Int64(a[c - first])
                             sums[c] &+= x
                             minima[c] = min(minima[c], x)
                             maxima[c] = max(maxima[c], x)
@@ -62,9 +65,9 @@ enum Int8ConvolutionEpilogue {
                 }
                 for v in 0..<vectors {
                     for j in 0..<8 {
-                        sums[8 * v + j] = s[v][j]
-                        minima[8 * v + j] = Int64(extremes[2 * v][j])
-                        maxima[8 * v + j] = Int64(extremes[2 * v + 1][j])
+                        sums[first + 8 * v + j] = s[v][j]
+                        minima[first + 8 * v + j] = Int64(extremes[2 * v][j])
+                        maxima[first + 8 * v + j] = Int64(extremes[2 * v + 1][j])
                     }
                 }
             }
@@ -79,35 +82,35 @@ enum Int8ConvolutionEpilogue {
         let channels = norms.count
         for c in 0..<channels { partial[c] = 0 }
         let vectors = channels / 8
-        withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, 5 * vectors)) { k in
-            // Per 8 channels: running sum, mean, rounding term + bias, shift r, the bias shifted.
-            // |d| < 2^33 (int32 accumulators and mean): biased by 2^40 it is positive, so a
-            // logical shift by r <= 33 is the floor division an arithmetic shift would be (AVX2
-            // has no 64-bit arithmetic shift).
+        withUnsafeTemporaryAllocation(of: SIMD8<Int64>.self, capacity: max(1, 4 * vectors)) { k in
+            // Per 8 channels: running sum; 2^40 + the rounding term - mean; shift r; 2^(40 - r).
+            // d = a - mean has |d| < 2^33 (int32 accumulators and mean): biased by 2^40 it is
+            // positive, so a logical shift by r <= 33 is the floor division an arithmetic shift
+            // would be (AVX2 has no 64-bit arithmetic shift).
             for v in 0..<vectors {
                 let r = SIMD8<Int64>(lanes: { Int64(norms[8 * v + $0].r) })
-                k[5 * v] = .zero
-                k[5 * v + 1] = SIMD8<Int64>(lanes: { norms[8 * v + $0].mean })
-                k[5 * v + 2] = SIMD8<Int64>(lanes: { norms[8 * v + $0].r == 0 ? 0 : 1 << (norms[8 * v + $0].r - 1) }) &+ (1 << 40)
-                k[5 * v + 3] = r
-                k[5 * v + 4] = SIMD8<Int64>(repeating: 1) &<< (SIMD8<Int64>(repeating: 40) &- r)
+                let rounding = SIMD8<Int64>(lanes: { norms[8 * v + $0].r == 0 ? 0 : 1 << (norms[8 * v + $0].r - 1) })
+                k[4 * v] = .zero
+                k[4 * v + 1] = rounding &+ (1 << 40) &- SIMD8<Int64>(lanes: { norms[8 * v + $0].mean })
+                k[4 * v + 2] = r
+                k[4 * v + 3] = SIMD8<Int64>(repeating: 1) &<< (SIMD8<Int64>(repeating: 40) &- r)
             }
             for oy in rows {
                 for ox in 0..<acc.width {
                     let a = acc.pixel(oy, ox)
                     for v in 0..<vectors {
                         let x = Lanes.widen(UnsafeRawPointer(a + 8 * v).loadUnaligned(as: SIMD8<Int32>.self))
-                        let shifted = Lanes.shiftRightLogical(x &- k[5 * v + 1] &+ k[5 * v + 2], k[5 * v + 3])
+                        let shifted = Lanes.shiftRightLogical(x &+ k[4 * v + 1], k[4 * v + 2])
                         // |round(d / 2^r)| < 2^23 (r makes the sum of squares < 2^46): the square
                         // is a 32 x 32 -> 64-bit product (vpmuldq), not a 64-bit one.
-                        let q = Lanes.widen(Lanes.low32(shifted &- k[5 * v + 4]))
-                        k[5 * v] &+= q &* q
+                        let q = Lanes.widen(Lanes.low32(shifted &- k[4 * v + 3]))
+                        k[4 * v] &+= q &* q
                     }
                     for c in (8 * vectors)..<channels { partial[c] &+= norms[c].squaredDeviation(Int64(a[c])) }
                 }
             }
             for v in 0..<vectors {
-                for j in 0..<8 { partial[8 * v + j] = k[5 * v][j] }
+                for j in 0..<8 { partial[8 * v + j] = k[4 * v][j] }
             }
         }
     }
