@@ -1,7 +1,8 @@
 #!/bin/bash
 # What the compiler emits for the convolution kernels, per target CPU: compiles the runtime
-# (whole module, -O) to assembly, cuts out Int8Convolution.accumulate and
-# FloatConvolution.accumulate (the tiles are inlined into them) and counts the
+# (whole module, -O) to assembly, cuts out Int8Convolution.accumulate,
+# FloatConvolution.accumulate and the few-output-channel kernels' Int8RowDotKernel.accumulate and
+# FloatRowDotKernel.accumulate (the tiles are inlined into them) and counts the
 # multiply-accumulate instructions in each.
 #
 #   tools/dump_kernel_asm.sh [OUTDIR]      (default OUTDIR: /tmp/dcd-asm; full .s files land there)
@@ -18,12 +19,12 @@ emit() {  # name, flags...
   local name=$1; shift
   swiftc -emit-assembly -O -wmo -parse-as-library -module-name DCDRuntime "$@" $SOURCES -o "$OUT/$name.s"
   # Each accumulate function: from its label to the end-of-function marker.
-  for kernel in Int8 Float; do
+  for kernel in Int8Convolution FloatConvolution Int8RowDotKernel FloatRowDotKernel; do
     local cut="$OUT/$name.$kernel.accumulate.s"
-    local len=$(( ${#kernel} + 11 ))
-    local pat='^[$][es]10DCDRuntime'"$len$kernel"'ConvolutionO10accumulate[^ ]*:'
+    # Swift mangling: the type name's length, the name, O (an enum), 10accumulate.
+    local pat='^[$][es]10DCDRuntime'"${#kernel}$kernel"'O10accumulate[^ ]*:'
     awk -v pat="$pat" '$0 ~ pat {on=1} on {print} on && /^\.Lfunc_end/ {on=0}' "$OUT/$name.s" > "$cut"
-    printf '%-18s %-6s' "$name" "$kernel"
+    printf '%-18s %-17s' "$name" "$kernel"
     for insn in vpdpbusd vpdpwssd vpmaddwd vpmaddubsw vpmulld vfmadd231ps pmaddwd pmulld pmuludq mulps addps sdot smlal smlal2 fmla mla mul; do
       n=$(grep -cE "^\s+$insn\s" "$cut" || true)
       [ "$n" != 0 ] && printf ' %s:%s' "$insn" "$n"
