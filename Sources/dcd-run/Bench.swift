@@ -68,7 +68,7 @@ struct Bench {
                 times.append((ProcessClock.seconds() - start) * 1000)
             }
         } catch {
-            throw Failure("\(modelPath): \(error)")
+            throw RunFailure(.inputUnsupported, "\(modelPath): \(error)")
         }
         times.sort()
         let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2

@@ -149,6 +149,30 @@ public final class Int8Executor {
         return try runFrame(image, parallel, RunControl(), opFinished)!
     }
 
+    /// The InstanceNorm statistics one frame was normalised with: every InstanceNorm op's
+    /// channels, for a frame of `height` x `width` (the padded size). Video-rate mode runs
+    /// later frames of the same size with them (`derain(pixels:parallel:reusing:)`).
+    public struct FrameStatistics: Sendable {
+        public let height: Int, width: Int
+        let channels: [Int: [InstanceNormChannel]]
+    }
+
+    /// Derains with the InstanceNorm statistics of an earlier frame (`reusing`), skipping this
+    /// frame's statistics passes and accumulating a band of rows at a time; or, when `reusing`
+    /// is nil or from a frame of another size, with the frame's own statistics, which it
+    /// returns for later frames. With a frame's own statistics the output is `derain`'s.
+    public func derain(pixels image: ByteTensor, parallel: ParallelRunner = .serial,
+                       reusing statistics: FrameStatistics?) throws(RuntimeError) -> (ByteTensor, FrameStatistics?) {
+        if usesReference { return (try reference.derain(pixels: image), nil) }
+        let ph = paddedSize(image.height), pw = paddedSize(image.width)
+        if let statistics, statistics.height == ph, statistics.width == pw {
+            return (try runFrame(image, parallel, RunControl(fixed: statistics.channels, banded: true))!, statistics)
+        }
+        var observed: [Int: [InstanceNormChannel]] = [:]
+        let out = try runFrame(image, parallel, RunControl(observe: { observed[$0] = $1 }))!
+        return (out, FrameStatistics(height: ph, width: pw, channels: observed))
+    }
+
     /// How a run obtains InstanceNorm statistics, for tiled execution (`Int8TiledExecution`):
     /// `fixed` gives an op's channels instead of the plane's own; `observe` sees the channels
     /// each InstanceNorm op computed; `stopAfter` ends the run once that op has accumulated and
@@ -374,7 +398,9 @@ public final class Int8Executor {
 
         /// This layout in `old`'s buffers when every one of them is large enough.
         func reusing(_ old: FramePlan) -> FramePlan? {
-            guard bandRows == old.bandRows, arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount,
+            // Banded and plane accumulators alternate in video-rate mode: either fits the other's
+            // buffers when large enough (the capacities kept are the largest allocated).
+            guard arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount,
                   accumulatorCount <= old.accumulatorCount, statisticsCount <= old.statisticsCount,
                   channelCount <= old.channelCount else { return nil }
             // The capacities stay the old buffers' (what `release` frees and later reuse checks).

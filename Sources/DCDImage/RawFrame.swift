@@ -1,0 +1,125 @@
+/// Raw video frames as camera pipelines and ffmpeg's rawvideo muxer move them: rgb24, nv12 and
+/// yuv420p, 8 bits per sample, no headers or padding between frames.
+///
+/// Layouts (W x H, both even for the 4:2:0 formats):
+/// - rgb24: W * H * 3 bytes, R G B per pixel, row-major.
+/// - nv12: the Y plane (W * H bytes), then one plane of interleaved U V pairs at half resolution
+///   ((W / 2) * (H / 2) * 2 bytes).
+/// - yuv420p: the Y plane, then the U plane, then the V plane, each (W / 2) * (H / 2) bytes.
+///
+/// YCbCr <-> RGB with the BT.601 or BT.709 luma coefficients (Kr, Kb), in limited range
+/// (Y 16...235, Cb/Cr 16...240, as video usually is) or full range (0...255). Decoding
+/// replicates each chroma sample over its 2 x 2 luma pixels; encoding averages the 2 x 2 RGB
+/// pixels' chroma. Values are computed in Double and rounded half up, then clamped to 0...255.
+public struct RawFrameFormat: Equatable, Sendable {
+    public enum PixelFormat: String, CaseIterable, Sendable { case rgb24, nv12, yuv420p }
+    public enum Matrix: String, CaseIterable, Sendable { case bt601, bt709 }
+    public enum Range: String, CaseIterable, Sendable { case limited, full }
+
+    public var width: Int
+    public var height: Int
+    public var pixelFormat: PixelFormat
+    public var matrix: Matrix
+    public var range: Range
+
+    public struct Invalid: Error, CustomStringConvertible { public var description: String }
+
+    public init(width: Int, height: Int, pixelFormat: PixelFormat, matrix: Matrix = .bt601, range: Range = .limited) throws(Invalid) {
+        guard width >= 1, height >= 1, width <= 16384, height <= 16384 else {
+            throw Invalid(description: "frame size \(width)x\(height) is outside 1x1...16384x16384")
+        }
+        if pixelFormat != .rgb24 && (width % 2 != 0 || height % 2 != 0) {
+            throw Invalid(description: "\(pixelFormat.rawValue) needs an even width and height (4:2:0 chroma), got \(width)x\(height)")
+        }
+        self.width = width
+        self.height = height
+        self.pixelFormat = pixelFormat
+        self.matrix = matrix
+        self.range = range
+    }
+
+    /// Bytes of one frame.
+    public var frameBytes: Int {
+        pixelFormat == .rgb24 ? width * height * 3 : width * height + 2 * (width / 2) * (height / 2)
+    }
+
+    /// Luma coefficients (Kr, Kb).
+    var coefficients: (r: Double, b: Double) { matrix == .bt601 ? (0.299, 0.114) : (0.2126, 0.0722) }
+
+    /// One frame's bytes as an 8-bit RGB image.
+    public func decode(_ frame: UnsafeBufferPointer<UInt8>) -> Image {
+        precondition(frame.count >= frameBytes, "a frame needs \(frameBytes) bytes")
+        let w = width, h = height
+        var rgb = [UInt16](repeating: 0, count: w * h * 3)
+        if pixelFormat == .rgb24 {
+            for i in 0..<(w * h * 3) { rgb[i] = UInt16(frame[i]) }
+            return Image(width: w, height: h, bitDepth: 8, colorType: .rgb, rgb: rgb)
+        }
+        let (kr, kb) = coefficients, kg = 1 - kr - kb
+        // Per unit of (Y, Cb, Cr) after removing the range's offsets and scale.
+        let yScale = range == .full ? 1.0 : 255.0 / 219, cScale = range == .full ? 1.0 : 255.0 / 224
+        let yOffset = range == .full ? 0.0 : 16
+        let crToR = 2 * (1 - kr), cbToB = 2 * (1 - kb)
+        let cbToG = -2 * kb * (1 - kb) / kg, crToG = -2 * kr * (1 - kr) / kg
+        let chroma = w * h, cw = w / 2
+        for y in 0..<h {
+            for x in 0..<w {
+                let ci = (y / 2) * cw + x / 2
+                let cb: Double, cr: Double
+                if pixelFormat == .nv12 {
+                    cb = Double(frame[chroma + 2 * ci]); cr = Double(frame[chroma + 2 * ci + 1])
+                } else {
+                    cb = Double(frame[chroma + ci]); cr = Double(frame[chroma + (w / 2) * (h / 2) + ci])
+                }
+                let luma = (Double(frame[y * w + x]) - yOffset) * yScale
+                let u = (cb - 128) * cScale, v = (cr - 128) * cScale
+                let p = (y * w + x) * 3
+                rgb[p] = Self.byte(luma + crToR * v)
+                rgb[p + 1] = Self.byte(luma + cbToG * u + crToG * v)
+                rgb[p + 2] = Self.byte(luma + cbToB * u)
+            }
+        }
+        return Image(width: w, height: h, bitDepth: 8, colorType: .rgb, rgb: rgb)
+    }
+
+    /// An 8-bit RGB image of this size as one frame's bytes, appended to `out`.
+    public func encode(_ image: Image, into out: inout [UInt8]) {
+        precondition(image.width == width && image.height == height && image.bitDepth == 8, "the image must be 8-bit \(width)x\(height)")
+        let w = width, h = height, rgb = image.rgb
+        if pixelFormat == .rgb24 {
+            out.append(contentsOf: rgb.lazy.map { UInt8($0) })
+            return
+        }
+        let (kr, kb) = coefficients, kg = 1 - kr - kb
+        let yScale = range == .full ? 1.0 : 219.0 / 255, cScale = range == .full ? 1.0 : 224.0 / 255
+        let yOffset = range == .full ? 0.0 : 16
+        func luma(_ p: Int) -> Double { kr * Double(rgb[p]) + kg * Double(rgb[p + 1]) + kb * Double(rgb[p + 2]) }
+        let start = out.count
+        out.reserveCapacity(start + frameBytes)
+        for p in 0..<(w * h) { out.append(UInt8(Self.byte(yOffset + luma(p * 3) * yScale))) }
+        let cw = w / 2, ch = h / 2
+        var u = [UInt8](repeating: 0, count: cw * ch), v = [UInt8](repeating: 0, count: cw * ch)
+        for cy in 0..<ch {
+            for cx in 0..<cw {
+                var sb = 0.0, sr = 0.0
+                for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let p = ((2 * cy + dy) * w + 2 * cx + dx) * 3
+                    let l = luma(p)
+                    sb += (Double(rgb[p + 2]) - l) / (2 * (1 - kb))
+                    sr += (Double(rgb[p]) - l) / (2 * (1 - kr))
+                }
+                u[cy * cw + cx] = UInt8(Self.byte(128 + sb / 4 * cScale))
+                v[cy * cw + cx] = UInt8(Self.byte(128 + sr / 4 * cScale))
+            }
+        }
+        if pixelFormat == .nv12 {
+            for i in 0..<(cw * ch) { out.append(u[i]); out.append(v[i]) }
+        } else {
+            out.append(contentsOf: u)
+            out.append(contentsOf: v)
+        }
+    }
+
+    @inline(__always)
+    static func byte(_ value: Double) -> UInt16 { UInt16(min(max((value + 0.5).rounded(.down), 0), 255)) }
+}
