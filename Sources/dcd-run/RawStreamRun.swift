@@ -71,6 +71,8 @@ struct RawStreamRun {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(frameBytes)
         var count = 0, reused = 0
+        // Seconds inside the network, for frames with their own statistics and reused ones.
+        var ownSeconds = 0.0, reusedSeconds = 0.0
         var key: (statistics: Int8Executor.FrameStatistics, thumbnail: [Float])?
         let start = ProcessClock.seconds()
         var lastReport = start
@@ -94,8 +96,11 @@ struct RawStreamRun {
                 let thumbnail = Self.lumaThumbnail(image)
                 let similar = key.map { Self.meanAbsoluteDifference($0.thumbnail, thumbnail) < reuseThreshold } ?? false
                 do {
-                    let (out, statistics) = try executor.derain(pixels: image.byteTensor(), parallel: deraining.parallel,
+                    let pixels = image.byteTensor()
+                    let started = ProcessClock.seconds()
+                    let (out, statistics) = try executor.derain(pixels: pixels, parallel: deraining.parallel,
                                                                 reusing: similar ? key?.statistics : nil)
+                    if similar { reusedSeconds += ProcessClock.seconds() - started } else { ownSeconds += ProcessClock.seconds() - started }
                     if similar { reused += 1 } else if let statistics { key = (statistics, thumbnail) }
                     result = image.replacingColor(withBytes: out)
                 } catch {
@@ -120,7 +125,10 @@ struct RawStreamRun {
         }
         let seconds = ProcessClock.seconds() - start
         var summary = "dcd-run: \(count) frame\(count == 1 ? "" : "s") of \(described) in \(Progress.fixed(seconds, 2)) s, \(Progress.fixed(seconds > 0 ? Double(count) / seconds : 0, 2)) fps"
-        if reuseThreshold != nil { summary += "; InstanceNorm statistics reused on \(reused) of \(count) frames" }
+        if reuseThreshold != nil {
+            func ms(_ seconds: Double, _ n: Int) -> String { n == 0 ? "-" : Progress.fixed(seconds * 1000 / Double(n), 1) }
+            summary += "; InstanceNorm statistics reused on \(reused) of \(count) frames (network \(ms(ownSeconds, count - reused)) ms per key frame, \(ms(reusedSeconds, reused)) ms per reusing frame)"
+        }
         Files.writeStandardError(summary + "\n")
         return count
     }

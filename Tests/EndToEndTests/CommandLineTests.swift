@@ -102,7 +102,8 @@ struct CommandLineTests {
         for (tool, args, named) in cases {
             let r = TestProcess.run(tool, args)
             #expect(r.status != 0, "\(tool) \(args) succeeded")
-            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage") && !$0.hasPrefix("  See") && !$0.hasPrefix("Help:") }
+            // One message line; a usage block (its first line "Usage:", the others indented) may follow.
+            let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty && !$0.hasPrefix("Usage") && !$0.hasPrefix(" ") && !$0.hasPrefix("Help:") }
             #expect(lines.count == 1 && lines[0].contains(named), "\(tool) \(args):\n\(r.stderr)")
         }
         #expect(try Files.read(dir + "/existing.png") == keep)
