@@ -136,6 +136,10 @@ struct StreamAndFolderTests {
         let good = Fixtures.path("img_19x23.png")
         try Files.writeAtomically(Array("junk".utf8), to: dir + "/junk.png")
         try Files.writeAtomically(Array("junk".utf8), to: dir + "/junk.dcdm")
+        // A model file from a future format version (the u32 at byte 8).
+        var future = try Files.read(model)
+        future[8] = 99; future[9] = 0; future[10] = 0; future[11] = 0
+        try Files.writeAtomically(future, to: dir + "/future.dcdm")
         let tiny = Image(width: 3, height: 3, bitDepth: 8, colorType: .rgb, rgb: [UInt16](repeating: 9, count: 27))
         try Files.writeAtomically(try PNGCodec.encode(tiny), to: dir + "/tiny.png")
         let format = try RawFrameFormat(width: 24, height: 20, pixelFormat: .nv12)
@@ -149,6 +153,7 @@ struct StreamAndFolderTests {
         let cases: [(Int32, [String], String)] = [
             (2, ["-m", dir + "/none.dcdm", good, "-o", dir + "/o.png"], "none.dcdm"),
             (3, ["-m", dir + "/junk.dcdm", good, "-o", dir + "/o.png"], "junk.dcdm"),
+            (3, ["-m", dir + "/future.dcdm", good, "-o", dir + "/o.png"], "format version 99"),
             (4, ["-m", model, dir + "/junk.png", "-o", dir + "/o.png"], "junk.png"),
             (4, ["-m", model, dir + "/absent.png", "-o", dir + "/o.png"], "absent.png"),
             (5, ["-m", model, dir + "/tiny.png", "-o", dir + "/o.png"], "too small"),
