@@ -1,3 +1,5 @@
+import DCDRuntime
+
 /// Raw video frames as camera pipelines and ffmpeg's rawvideo muxer move them: rgb24, nv12 and
 /// yuv420p, 8 bits per sample, no headers or padding between frames.
 ///
@@ -8,9 +10,9 @@
 /// - yuv420p: the Y plane, then the U plane, then the V plane, each (W / 2) * (H / 2) bytes.
 ///
 /// YCbCr <-> RGB with the BT.601 or BT.709 luma coefficients (Kr, Kb), in limited range
-/// (Y 16...235, Cb/Cr 16...240, as video usually is) or full range (0...255). Decoding
-/// replicates each chroma sample over its 2 x 2 luma pixels; encoding averages the 2 x 2 RGB
-/// pixels' chroma. Values are computed in Double and rounded half up, then clamped to 0...255.
+/// (Y 16...235, Cb/Cr 16...240, as video usually is) or full range (0...255), by the runtime's
+/// `YCbCr` (Double arithmetic, rounded half up, clamped). Decoding replicates each chroma
+/// sample over its 2 x 2 luma pixels; encoding averages the 2 x 2 RGB pixels' chroma.
 public struct RawFrameFormat: Equatable, Sendable {
     public enum PixelFormat: String, CaseIterable, Sendable { case rgb24, nv12, yuv420p }
     public enum Matrix: String, CaseIterable, Sendable { case bt601, bt709 }
@@ -43,8 +45,10 @@ public struct RawFrameFormat: Equatable, Sendable {
         pixelFormat == .rgb24 ? width * height * 3 : width * height + 2 * (width / 2) * (height / 2)
     }
 
-    /// Luma coefficients (Kr, Kb).
-    var coefficients: (r: Double, b: Double) { matrix == .bt601 ? (0.299, 0.114) : (0.2126, 0.0722) }
+    /// The conversion, shared with the runtime's C API (`DCDRuntime.YCbCr`).
+    var conversion: YCbCr {
+        YCbCr(matrix: matrix == .bt601 ? .bt601 : .bt709, range: range == .limited ? .limited : .full)
+    }
 
     /// One frame's bytes as an 8-bit RGB image.
     public func decode(_ frame: UnsafeBufferPointer<UInt8>) -> Image {
@@ -55,28 +59,20 @@ public struct RawFrameFormat: Equatable, Sendable {
             for i in 0..<(w * h * 3) { rgb[i] = UInt16(frame[i]) }
             return Image(width: w, height: h, bitDepth: 8, colorType: .rgb, rgb: rgb)
         }
-        let (kr, kb) = coefficients, kg = 1 - kr - kb
-        // Per unit of (Y, Cb, Cr) after removing the range's offsets and scale.
-        let yScale = range == .full ? 1.0 : 255.0 / 219, cScale = range == .full ? 1.0 : 255.0 / 224
-        let yOffset = range == .full ? 0.0 : 16
-        let crToR = 2 * (1 - kr), cbToB = 2 * (1 - kb)
-        let cbToG = -2 * kb * (1 - kb) / kg, crToG = -2 * kr * (1 - kr) / kg
+        let conversion = self.conversion
         let chroma = w * h, cw = w / 2
         for y in 0..<h {
             for x in 0..<w {
                 let ci = (y / 2) * cw + x / 2
-                let cb: Double, cr: Double
+                let cb: UInt8, cr: UInt8
                 if pixelFormat == .nv12 {
-                    cb = Double(frame[chroma + 2 * ci]); cr = Double(frame[chroma + 2 * ci + 1])
+                    cb = frame[chroma + 2 * ci]; cr = frame[chroma + 2 * ci + 1]
                 } else {
-                    cb = Double(frame[chroma + ci]); cr = Double(frame[chroma + (w / 2) * (h / 2) + ci])
+                    cb = frame[chroma + ci]; cr = frame[chroma + (w / 2) * (h / 2) + ci]
                 }
-                let luma = (Double(frame[y * w + x]) - yOffset) * yScale
-                let u = (cb - 128) * cScale, v = (cr - 128) * cScale
+                let (r, g, b) = conversion.rgb(y: frame[y * w + x], cb: cb, cr: cr)
                 let p = (y * w + x) * 3
-                rgb[p] = Self.byte(luma + crToR * v)
-                rgb[p + 1] = Self.byte(luma + cbToG * u + crToG * v)
-                rgb[p + 2] = Self.byte(luma + cbToB * u)
+                rgb[p] = UInt16(r); rgb[p + 1] = UInt16(g); rgb[p + 2] = UInt16(b)
             }
         }
         return Image(width: w, height: h, bitDepth: 8, colorType: .rgb, rgb: rgb)
@@ -90,26 +86,19 @@ public struct RawFrameFormat: Equatable, Sendable {
             out.append(contentsOf: rgb.lazy.map { UInt8($0) })
             return
         }
-        let (kr, kb) = coefficients, kg = 1 - kr - kb
-        let yScale = range == .full ? 1.0 : 219.0 / 255, cScale = range == .full ? 1.0 : 224.0 / 255
-        let yOffset = range == .full ? 0.0 : 16
-        func luma(_ p: Int) -> Double { kr * Double(rgb[p]) + kg * Double(rgb[p + 1]) + kb * Double(rgb[p + 2]) }
-        let start = out.count
-        out.reserveCapacity(start + frameBytes)
-        for p in 0..<(w * h) { out.append(UInt8(Self.byte(yOffset + luma(p * 3) * yScale))) }
+        let conversion = self.conversion
+        out.reserveCapacity(out.count + frameBytes)
+        for p in 0..<(w * h) { out.append(conversion.luma(UInt8(rgb[3 * p]), UInt8(rgb[3 * p + 1]), UInt8(rgb[3 * p + 2]))) }
         let cw = w / 2, ch = h / 2
         var u = [UInt8](repeating: 0, count: cw * ch), v = [UInt8](repeating: 0, count: cw * ch)
         for cy in 0..<ch {
             for cx in 0..<cw {
-                var sb = 0.0, sr = 0.0
+                var r = 0.0, g = 0.0, b = 0.0
                 for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
                     let p = ((2 * cy + dy) * w + 2 * cx + dx) * 3
-                    let l = luma(p)
-                    sb += (Double(rgb[p + 2]) - l) / (2 * (1 - kb))
-                    sr += (Double(rgb[p]) - l) / (2 * (1 - kr))
+                    r += Double(rgb[p]); g += Double(rgb[p + 1]); b += Double(rgb[p + 2])
                 }
-                u[cy * cw + cx] = UInt8(Self.byte(128 + sb / 4 * cScale))
-                v[cy * cw + cx] = UInt8(Self.byte(128 + sr / 4 * cScale))
+                (u[cy * cw + cx], v[cy * cw + cx]) = conversion.chroma(red: r, green: g, blue: b, count: 4)
             }
         }
         if pixelFormat == .nv12 {
@@ -119,7 +108,4 @@ public struct RawFrameFormat: Equatable, Sendable {
             out.append(contentsOf: v)
         }
     }
-
-    @inline(__always)
-    static func byte(_ value: Double) -> UInt16 { UInt16(min(max((value + 0.5).rounded(.down), 0), 255)) }
 }

@@ -78,29 +78,84 @@ public final class FloatExecutor {
                        opFinished: (Int) -> Void = { _ in }) throws(RuntimeError) -> FloatTensor {
         if usesReference { return try reference.derain(pixels: image, parallel: parallel) }
         guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
-        let ph = paddedSize(image.height), pw = paddedSize(image.width)
-        guard image.height >= 1, image.width >= 1, ph - image.height < image.height, pw - image.width < image.width else {
-            throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
+        // Input: interleave with the reflect padding to the size multiple, in the program's
+        // encoding (pixels, or x / 255 * 2 - 1).
+        let toNetwork = !program.encoding.contains(.inputPixels)
+        let out = try runFrame(height: image.height, width: image.width, parallel, opFinished) {
+            InterleavedMapKernels.interleave(image, into: $0) { toNetwork ? $0 / 255 * 2 - 1 : $0 }
         }
+        let toPixels = !program.encoding.contains(.outputPixels)
+        let result: FloatTensor = InterleavedMapKernels.planar(out, height: image.height, width: image.width) {
+            toPixels ? ($0 + 1) / 2 * 255 : $0
+        }
+        return result
+    }
+
+    func paddedFrame(height: Int, width: Int) throws(RuntimeError) -> (height: Int, width: Int) {
+        let ph = paddedSize(height), pw = paddedSize(width)
+        guard height >= 1, width >= 1, ph - height < height, pw - width < width else {
+            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
+        }
+        return (ph, pw)
+    }
+
+    /// One frame through the ops, its input written into the first map by `fill`; the last map,
+    /// valid until the next run.
+    func runFrame(height: Int, width: Int, _ parallel: ParallelRunner, _ opFinished: (Int) -> Void,
+                  fill: (InterleavedMap<Float>) -> Void) throws(RuntimeError) -> InterleavedMap<Float> {
+        let (ph, pw) = try paddedFrame(height: height, width: width)
         if frame?.height != ph || frame?.width != pw {
             frame?.release()
             frame = nil
             frame = try FramePlan.layout(program, steps: steps, height: ph, width: pw).allocate()
         }
         let f = frame!
-        // Input: interleave with the reflect padding to the size multiple, in the program's
-        // encoding (pixels, or x / 255 * 2 - 1).
-        let toNetwork = !program.encoding.contains(.inputPixels)
-        InterleavedMapKernels.interleave(image, into: f.map(0)) { toNetwork ? $0 / 255 * 2 - 1 : $0 }
+        fill(f.map(0))
         for (i, step) in steps.enumerated() {
             run(step, program.ops[i], output: i + 1, f, parallel)
             opFinished(i)
         }
-        let toPixels = !program.encoding.contains(.outputPixels)
-        let result: FloatTensor = InterleavedMapKernels.planar(f.map(program.ops.count), height: image.height, width: image.width) {
-            toPixels ? ($0 + 1) / 2 * 255 : $0
+        return f.map(program.ops.count)
+    }
+
+    // MARK: Host-owned memory (the C API, firmware)
+
+    /// Bytes of host memory a frame of this size needs (`prepare`), each buffer 64-byte aligned.
+    public func workspaceBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
+        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
+        let (ph, pw) = try paddedFrame(height: height, width: width)
+        return try FramePlan.layout(program, steps: steps, height: ph, width: pw).hostBytes
+    }
+
+    /// Plans frames of this size in host memory, as `Int8Executor.prepare`.
+    public func prepare(height: Int, width: Int, workspace: UnsafeMutableRawPointer, byteCount: Int) throws(RuntimeError) {
+        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
+        let (ph, pw) = try paddedFrame(height: height, width: width)
+        let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw)
+        guard byteCount >= layout.hostBytes else {
+            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) frame needs a workspace of \(layout.hostBytes) bytes, got \(byteCount)")
         }
-        return result
+        frame?.release()
+        frame = layout.bound(to: workspace)
+    }
+
+    /// Derains a camera frame into `output` (same format and size) in the prepared workspace:
+    /// 8-bit samples in; out, the network's pixels rounded half up and clamped to 0...255.
+    public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
+                       parallel: ParallelRunner = .serial) throws(RuntimeError) {
+        guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
+        let (ph, pw) = try paddedFrame(height: description.height, width: description.width)
+        guard let f = frame, !f.owned, f.height == ph, f.width == pw else {
+            throw RuntimeError(.notPrepared, "no workspace prepared for \(description.width)x\(description.height) frames: call prepare first")
+        }
+        let toNetwork = !program.encoding.contains(.inputPixels), toPixels = !program.encoding.contains(.outputPixels)
+        let out = try runFrame(height: description.height, width: description.width, parallel, { _ in }) {
+            description.load(pixels, into: $0) { toNetwork ? Float($0) / 255 * 2 - 1 : Float($0) }
+        }
+        description.store(out, into: output) { v in
+            let p = ((toPixels ? (v + 1) / 2 * 255 : v) + 0.5).rounded(.down)
+            return p >= 0 && p <= 255 ? UInt8(p) : (p > 255 ? 255 : 0)
+        }
     }
 
     private func run(_ step: Step, _ op: ModelOp, output v: Int, _ f: FramePlan, _ parallel: ParallelRunner) {
@@ -267,6 +322,8 @@ public final class FloatExecutor {
         var shapes: [FeatureShape]
         var offsets: [Int]
         var arenaCount: Int, paddedCount: Int, accumulatorCount: Int, statisticsCount: Int, channelCount: Int
+        /// False when the buffers are carved from host memory (`bound(to:)`): never freed here.
+        var owned = true
         var arena: UnsafeMutablePointer<Float>! = nil
         var paddedInput: UnsafeMutablePointer<Float>! = nil
         var accumulators: UnsafeMutablePointer<Float>! = nil
@@ -293,6 +350,32 @@ public final class FloatExecutor {
                              accumulatorCount: accumulators, statisticsCount: channels * (2 + ParallelRunner.maximumBands), channelCount: channels)
         }
 
+        /// Bytes of host memory `bound(to:)` carves the buffers from: each rounded up to 64.
+        var hostBytes: Int { regions.reduce(0) { $0 + ($1 + 63) / 64 * 64 } }
+        /// Byte sizes of the arena, padded input, accumulators, statistics, float constants.
+        var regions: [Int] { [arenaCount * 4, paddedCount * 4, accumulatorCount * 4, statisticsCount * 8, 2 * channelCount * 4] }
+
+        /// This plan's buffers carved from `memory` (64-byte aligned, `hostBytes` long, zeroed).
+        func bound(to memory: UnsafeMutableRawPointer) -> FramePlan {
+            precondition(Int(bitPattern: memory) % 64 == 0, "the workspace must be 64-byte aligned")
+            var f = self
+            f.owned = false
+            var offset = 0
+            func next(_ bytes: Int) -> UnsafeMutableRawPointer {
+                let p = memory + offset
+                p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                offset += (bytes + 63) / 64 * 64
+                return p
+            }
+            let sizes = regions
+            f.arena = next(sizes[0]).bindMemory(to: Float.self, capacity: arenaCount)
+            f.paddedInput = next(sizes[1]).bindMemory(to: Float.self, capacity: paddedCount)
+            f.accumulators = next(sizes[2]).bindMemory(to: Float.self, capacity: accumulatorCount)
+            f.statistics = next(sizes[3]).bindMemory(to: Double.self, capacity: statisticsCount)
+            f.floatConstants = next(sizes[4]).bindMemory(to: Float.self, capacity: 2 * channelCount)
+            return f
+        }
+
         func allocate() -> FramePlan {
             var f = self
             f.arena = .allocate(initialized: arenaCount, to: 0)
@@ -304,6 +387,7 @@ public final class FloatExecutor {
         }
 
         func release() {
+            guard owned else { return }
             arena?.deallocate(); paddedInput?.deallocate(); accumulators?.deallocate(); statistics?.deallocate(); floatConstants?.deallocate()
         }
 

@@ -192,11 +192,31 @@ public final class Int8Executor {
     func runFrame(_ image: ByteTensor, _ parallel: ParallelRunner, _ control: RunControl,
                   _ opFinished: (Int) -> Void = { _ in }) throws(RuntimeError) -> ByteTensor? {
         guard image.channels == 3 else { throw RuntimeError(.unsupportedInput, "the network takes 3 channels, got \(image.channels)") }
-        let ph = paddedSize(image.height), pw = paddedSize(image.width)
-        guard image.height >= 1, image.width >= 1, ph - image.height < image.height, pw - image.width < image.width else {
-            throw RuntimeError(.unsupportedInput, "a \(image.width)x\(image.height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
+        // Input: interleave with the reflect padding of the image to the size multiple.
+        guard let out = try runFrame(height: image.height, width: image.width, parallel, control, opFinished, fill: {
+            InterleavedMapKernels.interleave(image, into: $0) { $0 }
+        }) else { return nil }
+        let result: ByteTensor = InterleavedMapKernels.planar(out, height: image.height, width: image.width) { $0 }
+        return result
+    }
+
+    /// Checks that a height x width frame can go through the network; its padded size.
+    func paddedFrame(height: Int, width: Int) throws(RuntimeError) -> (height: Int, width: Int) {
+        let ph = paddedSize(height), pw = paddedSize(width)
+        guard height >= 1, width >= 1, ph - height < height, pw - width < width else {
+            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
         }
+        return (ph, pw)
+    }
+
+    /// One frame through the ops, its input written into the first map by `fill`; the last map
+    /// (valid until the next run), or nil when `control.stopAfter` ended the run early.
+    func runFrame(height: Int, width: Int, _ parallel: ParallelRunner, _ control: RunControl, _ opFinished: (Int) -> Void,
+                  fill: (InterleavedByteMap) -> Void) throws(RuntimeError) -> InterleavedByteMap? {
+        let (ph, pw) = try paddedFrame(height: height, width: width)
         if frame?.height != ph || frame?.width != pw || (frame?.bandRows ?? 0 > 0) != control.banded {
+            // A host's workspace serves the size it was prepared for; other sizes get their own.
+            if let old = frame, !old.owned { frame = nil }
             let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw, banded: control.banded)
             // A smaller frame (the edge tiles of a tiled run) reuses the buffers it fits in.
             if let old = frame, let reused = layout.reusing(old) {
@@ -208,14 +228,51 @@ public final class Int8Executor {
             }
         }
         let f = frame!
-        // Input: interleave with the reflect padding of the image to the size multiple.
-        InterleavedMapKernels.interleave(image, into: f.map(0)) { $0 }
+        fill(f.map(0))
         for (i, step) in steps.enumerated() {
             if !run(step, index: i, program.ops[i], output: i + 1, f, parallel, control) { return nil }
             opFinished(i)
         }
-        let result: ByteTensor = InterleavedMapKernels.planar(f.map(program.ops.count), height: image.height, width: image.width) { $0 }
-        return result
+        return f.map(program.ops.count)
+    }
+
+    // MARK: Host-owned memory (the C API, firmware)
+
+    /// Bytes of host memory a frame of this size needs (`prepare`): every buffer of a run, each
+    /// 64-byte aligned; the packed weights (allocated at load) are not included.
+    public func workspaceBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
+        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
+        let (ph, pw) = try paddedFrame(height: height, width: width)
+        return try FramePlan.layout(program, steps: steps, height: ph, width: pw).hostBytes
+    }
+
+    /// Plans frames of this size in `workspace` (host memory of at least `workspaceBytes`,
+    /// owned by the host and kept until another `prepare` or the executor's end). After this,
+    /// `derain(frame:...)` of that size allocates nothing.
+    public func prepare(height: Int, width: Int, workspace: UnsafeMutableRawPointer, byteCount: Int) throws(RuntimeError) {
+        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
+        let (ph, pw) = try paddedFrame(height: height, width: width)
+        let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw)
+        guard byteCount >= layout.hostBytes else {
+            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) frame needs a workspace of \(layout.hostBytes) bytes, got \(byteCount)")
+        }
+        frame?.release()
+        frame = layout.bound(to: workspace)
+    }
+
+    /// Derains a camera frame (`pixels`, as `frame` describes) into `output` (same format and
+    /// size), in the workspace `prepare` set up for this size.
+    public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
+                       parallel: ParallelRunner = .serial) throws(RuntimeError) {
+        guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
+        let (ph, pw) = try paddedFrame(height: description.height, width: description.width)
+        guard let f = frame, !f.owned, f.height == ph, f.width == pw, f.bandRows == 0 else {
+            throw RuntimeError(.notPrepared, "no workspace prepared for \(description.width)x\(description.height) frames: call prepare first")
+        }
+        let out = try runFrame(height: description.height, width: description.width, parallel, RunControl(), { _ in }, fill: {
+            description.load(pixels, into: $0) { $0 }
+        })!
+        description.store(out, into: output) { $0 }
     }
 
     /// Runs one op; false when the control stopped the run after it.
@@ -354,6 +411,8 @@ public final class Int8Executor {
         var arenaBytes: Int, paddedCount: Int, accumulatorCount: Int, statisticsCount: Int, channelCount: Int
         /// Rows of accumulators held at once (0: whole planes).
         var bandRows: Int
+        /// False when the buffers are carved from host memory (`bound(to:)`): never freed here.
+        var owned = true
         var arena: UnsafeMutablePointer<UInt8>! = nil
         /// The convolution kernel's padded input (`Int8ConvolutionKernel.Input` elements).
         var paddedInput: UnsafeMutablePointer<Int8ConvolutionKernel.Input>! = nil
@@ -386,6 +445,39 @@ public final class Int8Executor {
                              bandRows: banded ? bandRowCount : 0)
         }
 
+        /// Bytes of host memory `bound(to:)` carves the buffers from: each rounded up to 64.
+        var hostBytes: Int { Self.regions(self).reduce(0) { $0 + Self.aligned($1) } }
+
+        static func aligned(_ n: Int) -> Int { (n + 63) / 64 * 64 }
+        /// Byte sizes of the arena, padded input, accumulators, statistics, norms.
+        static func regions(_ f: FramePlan) -> [Int] {
+            [f.arenaBytes, f.paddedCount * MemoryLayout<Int8ConvolutionKernel.Input>.stride, f.accumulatorCount * 4, f.statisticsCount * 8,
+             f.channelCount * MemoryLayout<InstanceNormChannel>.stride]
+        }
+
+        /// This plan's buffers carved from `memory` (64-byte aligned, `hostBytes` long, zeroed).
+        func bound(to memory: UnsafeMutableRawPointer) -> FramePlan {
+            var f = self
+            f.owned = false
+            precondition(Int(bitPattern: memory) % 64 == 0, "the workspace must be 64-byte aligned")
+            let base = memory
+            var offset = 0
+            func next(_ bytes: Int) -> UnsafeMutableRawPointer {
+                let p = base + offset
+                p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                offset += Self.aligned(bytes)
+                return p
+            }
+            let sizes = Self.regions(self)
+            f.arena = next(sizes[0]).assumingMemoryBound(to: UInt8.self)
+            f.paddedInput = next(sizes[1]).bindMemory(to: Int8ConvolutionKernel.Input.self, capacity: paddedCount)
+            f.accumulators = next(sizes[2]).bindMemory(to: Int32.self, capacity: accumulatorCount)
+            f.statistics = next(sizes[3]).bindMemory(to: Int64.self, capacity: statisticsCount)
+            f.norms = next(sizes[4]).bindMemory(to: InstanceNormChannel.self, capacity: channelCount)
+            for c in 0..<channelCount { f.norms[c] = InstanceNormChannel(count: 1, sum: 0, minimum: 0, maximum: 0) }
+            return f
+        }
+
         func allocate() -> FramePlan {
             var f = self
             f.arena = .allocate(initialized: arenaBytes, to: 0)
@@ -400,7 +492,7 @@ public final class Int8Executor {
         func reusing(_ old: FramePlan) -> FramePlan? {
             // Banded and plane accumulators alternate in video-rate mode: either fits the other's
             // buffers when large enough (the capacities kept are the largest allocated).
-            guard arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount,
+            guard old.owned, arenaBytes <= old.arenaBytes, paddedCount <= old.paddedCount,
                   accumulatorCount <= old.accumulatorCount, statisticsCount <= old.statisticsCount,
                   channelCount <= old.channelCount else { return nil }
             // The capacities stay the old buffers' (what `release` frees and later reuse checks).
@@ -413,6 +505,7 @@ public final class Int8Executor {
         }
 
         func release() {
+            guard owned else { return }
             arena?.deallocate(); paddedInput?.deallocate(); accumulators?.deallocate(); statistics?.deallocate(); norms?.deallocate()
         }
 

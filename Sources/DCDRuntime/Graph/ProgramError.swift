@@ -8,6 +8,8 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidProgram
         /// The input image cannot go through this network (too small, wrong channels).
         case unsupportedInput
+        /// A run in host memory for a frame size no workspace was prepared for.
+        case notPrepared
     }
 
     public var kind: Kind
