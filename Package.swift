@@ -17,6 +17,11 @@ let avx2CPUs: Set<String> = [
     "haswell", "core-avx2", "broadwell", "skylake", "skylake-avx512", "alderlake", "raptorlake", "meteorlake",
     "arrowlake", "gracemont", "znver1", "znver2", "znver3",
 ]
+/// Arm CPUs with the dot-product extension (sdot): Raspberry Pi 5's cortex-a76 and its kin.
+let neonDotProductCPUs: Set<String> = [
+    "cortex-a55", "cortex-a65", "cortex-a75", "cortex-a76", "cortex-a77", "cortex-a78", "cortex-a710", "cortex-a715",
+    "cortex-x1", "cortex-x2", "neoverse-n1", "neoverse-n2", "neoverse-v1", "apple-m1", "apple-m2",
+]
 var cpuSettings: [SwiftSetting] = []
 if !targetCPU.isEmpty {
     cpuSettings.append(.unsafeFlags(["-target-cpu", targetCPU]))
@@ -24,6 +29,8 @@ if !targetCPU.isEmpty {
         cpuSettings.append(.define("DCD_AVX512VNNI"))
     } else if avx2CPUs.contains(targetCPU) {
         cpuSettings.append(.define("DCD_AVX2"))
+    } else if neonDotProductCPUs.contains(targetCPU) {
+        cpuSettings.append(.define("DCD_NEON_DOTPROD"))
     }
 }
 

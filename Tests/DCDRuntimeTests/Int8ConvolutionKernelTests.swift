@@ -43,7 +43,7 @@ struct Int8ConvolutionKernelTests {
         let count = InterleavedByteMap.byteCount(inputShape)
         // Slack past the map, as the executors allocate it (`RowDotLayout.slack`): garbage.
         let input = UnsafeMutablePointer<Int8ConvolutionKernel.Input>.allocate(capacity: count + RowDotLayout.slack)
-        input.initialize(repeating: 211, count: count + RowDotLayout.slack)
+        input.initialize(repeating: Int8ConvolutionKernel.input(211), count: count + RowDotLayout.slack)
         defer { input.deallocate() }
         let map = InterleavedMap<Int8ConvolutionKernel.Input>(base: input, shape: inputShape)
         // Codes 0...255 in real channels (255 and 0 included: the extremes of u8 * s8); padding
@@ -51,7 +51,7 @@ struct Int8ConvolutionKernelTests {
         for i in 0..<count {
             let c = i % map.channelStride
             let v: Int = c < shape.cin ? (i % 7 == 0 ? 255 : (i % 11 == 0 ? 0 : Int((rng.symmetric() + 1) * 127.5))) : 200
-            input[i] = Int8ConvolutionKernel.Input(v)
+            input[i] = Int8ConvolutionKernel.input(UInt8(v))
         }
         let pixelStride = packed.blocks * 16
         let output = UnsafeMutablePointer<Int32>.allocate(capacity: shape.height * shape.width * pixelStride)
@@ -77,7 +77,7 @@ struct Int8ConvolutionKernelTests {
         // The reference's initial value is bias - zIn * sum(w): check it against the definition.
         for co in 0..<shape.cout {
             let sum = (0..<(shape.cin * shape.k * shape.k)).reduce(Int32(0)) { $0 + w[co * shape.cin * shape.k * shape.k + $1] }
-            #expect(packed.initial[co] == bias[co] - zIn * sum)
+            #expect(packed.initial[co] == bias[co] - (zIn - Int8ConvolutionKernel.zeroShift) * sum)
         }
     }
 }

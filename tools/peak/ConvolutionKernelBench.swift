@@ -18,7 +18,7 @@ func benchKernel(cin: Int, cout: Int, k: Int, height: Int, width: Int, repeats: 
     let padded = FeatureShape(channels: cin, height: height + k - 1, width: width + k - 1)
     let count = InterleavedByteMap.byteCount(padded)
     let input = UnsafeMutablePointer<Int8ConvolutionKernel.Input>.allocate(capacity: count)
-    for i in 0..<count { input[i] = Int8ConvolutionKernel.Input(truncatingIfNeeded: next() & 255) }
+    for i in 0..<count { input[i] = Int8ConvolutionKernel.input(UInt8(truncatingIfNeeded: next() & 255)) }
     let map = InterleavedMap<Int8ConvolutionKernel.Input>(base: input, shape: padded)
     let out = UnsafeMutablePointer<Int32>.allocate(capacity: height * width * packed.blocks * 16)
     var best = Double.infinity

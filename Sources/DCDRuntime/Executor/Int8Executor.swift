@@ -304,11 +304,11 @@ public final class Int8Executor {
             base: f.paddedInput!, shape: InterleavedMapKernels.convolutionInput(op, input: FeatureShape(channels: x.channels, height: x.height, width: x.width), kernel: k))
         if op.kind == .convTranspose2d {
             parallel.runBands(0..<padded.height) {
-                InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
+                InterleavedMapKernels.dilate(x, into: padded, stride: op.stride, lead: k - 1 - op.padding, zero: Int8ConvolutionKernel.input(c.zIn), rows: $0) { Int8ConvolutionKernel.input($0) }
             }
         } else {
             parallel.runBands(0..<padded.height) {
-                InterleavedMapKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Input(c.zIn), rows: $0) { Input($0) }
+                InterleavedMapKernels.pad(x, into: padded, mode: op.padMode, top: op.padding, left: op.padding, zero: Int8ConvolutionKernel.input(c.zIn), rows: $0) { Int8ConvolutionKernel.input($0) }
             }
         }
         // 2. Accumulators and 3. the epilogue, band by band when the frame was planned with

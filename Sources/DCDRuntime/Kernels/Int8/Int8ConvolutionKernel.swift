@@ -1,5 +1,7 @@
 #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
 import _Builtin_intrinsics.intel
+#elseif arch(arm64) && DCD_NEON_DOTPROD
+import _Builtin_intrinsics.arm.neon
 #endif
 
 /// The int8 convolution kernel: int32 accumulators of sum w * q over an already padded
@@ -17,6 +19,10 @@ import _Builtin_intrinsics.intel
 ///   weight loads and T 4-byte broadcasts feed 2T vpmaddwd (8 lanes x 2 int16 products) and
 ///   vpaddd. T = 6, G = 1: 12 ymm accumulators + 2 weights + broadcast + product = 16 registers.
 ///   (vpmaddubsw would do 32 products per instruction but saturates at 2^15: inexact.)
+/// - NEON dot product (`DCD_NEON_DOTPROD`, e.g. cortex-a76): sdot multiplies signed bytes only,
+///   so the padded copy stores code - 128 (`input(_:)`) and the packed start value carries the
+///   128 (`zeroShift`); per tap and 4-channel group, 4 16-byte weight loads and T 4-byte
+///   broadcasts feed 4T sdot (4 lanes x 4 s8 * s8 products). T = 4: 16 accumulators + 4 weights.
 /// - portable Swift SIMD: bytes in; per input channel, a 16-lane widened weight vector times a
 ///   broadcast code; T = 4, G = 1.
 /// `Int8Convolution.referenceAccumulate` is the plain loop all three are tested against.
@@ -29,6 +35,12 @@ enum Int8ConvolutionKernel {
     static let weightLayout = WeightLayout.quads
     static let pixelTile = 6, blockTile = 4
     static let name = "avx512-vnni"
+    #elseif arch(arm64) && DCD_NEON_DOTPROD
+    typealias Input = Int8
+    typealias Weight = Int8
+    static let weightLayout = WeightLayout.quads
+    static let pixelTile = 4, blockTile = 1
+    static let name = "neon-dotprod"
     #elseif arch(x86_64) && DCD_AVX2
     typealias Input = Int16
     typealias Weight = Int16
@@ -41,6 +53,25 @@ enum Int8ConvolutionKernel {
     static let weightLayout = WeightLayout.channelMajor
     static let pixelTile = 4, blockTile = 1
     static let name = "portable"
+    #endif
+
+    /// What the kernel reads for an 8-bit code: the code itself, widened to int16 for AVX2, or
+    /// code - 128 as a signed byte for the NEON dot-product kernel (`zeroShift` = 128).
+    @inline(__always)
+    static func input(_ code: UInt8) -> Input {
+        #if arch(arm64) && DCD_NEON_DOTPROD
+        return Input(bitPattern: code ^ 0x80)
+        #else
+        return Input(code)
+        #endif
+    }
+
+    /// The kernel sums w * (code - zeroShift): `Int8PackedConvolution` starts the accumulators at
+    /// bias - (zIn - zeroShift) * sum(w), so that the result is sum w * (code - zIn) + bias.
+    #if arch(arm64) && DCD_NEON_DOTPROD
+    static let zeroShift: Int32 = 128
+    #else
+    static let zeroShift: Int32 = 0
     #endif
 
     /// Everything a tile needs to find its data, in elements; pointers are at the tile's first
@@ -93,6 +124,37 @@ enum Int8ConvolutionKernel {
             for b in 0..<G {
                 for t in 0..<T {
                     UnsafeMutableRawPointer(output + t * g.outputPixelStride + 16 * b).storeBytes(of: acc[b][t], as: __m512i.self)
+                }
+            }
+            #elseif arch(arm64) && DCD_NEON_DOTPROD
+            // G is 1 (blockTile): output channels 4j...4j+3 in acc[t][j].
+            var acc = InlineArray<T, InlineArray<4, int32x4_t>>(repeating: InlineArray<4, int32x4_t>(repeating: int32x4_t()))
+            for j in 0..<4 {
+                let start = UnsafeRawPointer(initial + 4 * j).loadUnaligned(as: int32x4_t.self)
+                for t in 0..<T { acc[t][j] = start }
+            }
+            var wp = UnsafeRawPointer(weights)
+            var offsets = InlineArray<T, Int>(repeating: 0)
+            for t in 0..<T { offsets[t] = t &* g.pixelStep }
+            for ky in 0..<g.kernel {
+                for kx in 0..<g.kernel {
+                    var xp = UnsafeRawPointer(input + (ky &* g.rowStride &+ kx &* g.inputStride))
+                    for _ in 0..<(g.channels / 4) {
+                        var w = InlineArray<4, int8x16_t>(repeating: int8x16_t())
+                        for j in 0..<4 { w[j] = wp.loadUnaligned(fromByteOffset: 16 &* j, as: int8x16_t.self) }
+                        for t in 0..<T {
+                            // 4 input channels of pixel t (signed bytes), in every 32-bit lane.
+                            let x = unsafeBitCast(vdupq_n_s32(xp.loadUnaligned(fromByteOffset: offsets[t], as: Int32.self)), to: int8x16_t.self)
+                            for j in 0..<4 { acc[t][j] = vdotq_s32(acc[t][j], w[j], x) }
+                        }
+                        wp += 64
+                        xp += 4
+                    }
+                }
+            }
+            for t in 0..<T {
+                for j in 0..<4 {
+                    UnsafeMutableRawPointer(output + t * g.outputPixelStride + 4 * j).storeBytes(of: acc[t][j], as: int32x4_t.self)
                 }
             }
             #elseif arch(x86_64) && DCD_AVX2

@@ -31,8 +31,9 @@ struct Int8PackedConvolution {
     let weights: [Int8ConvolutionKernel.Weight]
     /// Set when the weights are packed for the few-output-channel kernel.
     let rowDot: RowDotLayout?
-    /// Per padded output channel: the accumulator's starting value, bias - zIn * sum(w). The
-    /// kernel sums w * q over raw codes; starting here makes the result sum w * (q - zIn) + bias
+    /// Per padded output channel: the accumulator's starting value, bias - (zIn - zeroShift) *
+    /// sum(w). The kernel sums w * (q - zeroShift) over the codes it reads
+    /// (`Int8ConvolutionKernel.input`); starting here makes the result sum w * (q - zIn) + bias
     /// (wrapping int32 arithmetic, exact because the final value fits: checked at load).
     let initial: [Int32]
 
@@ -63,7 +64,7 @@ struct Int8PackedConvolution {
                     }
                 }
             }
-            initial[co] = (bias.isEmpty ? 0 : bias[co]) &- zIn &* sum
+            initial[co] = (bias.isEmpty ? 0 : bias[co]) &- (zIn &- Int8ConvolutionKernel.zeroShift) &* sum
         }
         weights = packed
         self.initial = initial

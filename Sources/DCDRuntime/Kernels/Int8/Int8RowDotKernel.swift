@@ -73,7 +73,7 @@ enum Int8RowDotKernel {
                         w[o] = SIMD16<Int32>(truncatingIfNeeded: wr.loadUnaligned(fromByteOffset: o &* rowBytes &+ step, as: SIMD16<Int8>.self))
                     }
                     for t in 0..<T {
-                        let x = SIMD16<Int32>(truncatingIfNeeded: xr.loadUnaligned(fromByteOffset: offsets[t] &+ step, as: SIMD16<UInt8>.self))
+                        let x = SIMD16<Int32>(truncatingIfNeeded: xr.loadUnaligned(fromByteOffset: offsets[t] &+ step, as: SIMD16<Input>.self))
                         for o in 0..<4 { acc[t][o] &+= x &* w[o] }
                     }
                     #endif
