@@ -7,9 +7,10 @@
 #
 #   tools/dump_kernel_asm.sh [OUTDIR]      (default OUTDIR: /tmp/dcd-asm; full .s files land there)
 #
-# Targets: haswell (x86-64-v3 level, the AVX2 kernel), znver4 (AVX-512 VNNI kernel), aarch64 cortex-a72 and
-# cortex-a76 (portable kernel, built as Embedded Swift for aarch64-none-none-elf: the toolchain
-# ships that standard library; the code is the same as for aarch64 Linux).
+# Targets: haswell (x86-64-v3 level, the AVX2 kernel), znver4 (AVX-512 VNNI kernel), aarch64 cortex-a72
+# (portable kernel) and cortex-a76 (NEON sdot kernel), built as Embedded Swift for
+# aarch64-none-none-elf: the toolchain ships that standard library; the code is the same as for
+# aarch64 Linux.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/dcd-asm}
@@ -37,4 +38,4 @@ emit znver4 -target-cpu znver4 -DDCD_AVX512VNNI
 emit x86-64-baseline
 EMBEDDED=(-target aarch64-none-none-elf -enable-experimental-feature Embedded)
 emit cortex-a72 "${EMBEDDED[@]}" -target-cpu cortex-a72
-emit cortex-a76 "${EMBEDDED[@]}" -target-cpu cortex-a76
+emit cortex-a76 "${EMBEDDED[@]}" -target-cpu cortex-a76 -DDCD_NEON_DOTPROD
