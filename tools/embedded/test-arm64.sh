@@ -13,6 +13,14 @@ if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64-st
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user-static >/dev/null
 fi
+# The README's C example is this file, as written.
+python3 - <<'PY'
+import sys
+readme = open('README.md').read()
+example = open('tools/embedded/example.c').read()
+if '```c\n' + example + '```' not in readme:
+    sys.exit('README.md: the C example differs from tools/embedded/example.c')
+PY
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 GOLDEN=Tests/Fixtures/golden

@@ -1,5 +1,7 @@
 #if arch(x86_64) && (DCD_AVX512VNNI || DCD_AVX2)
 import _Builtin_intrinsics.intel
+#elseif arch(arm64) && DCD_NEON_DOTPROD
+import _Builtin_intrinsics.arm.neon
 #endif
 
 /// The int8 kernel for convolutions with few output channels (`RowDotLayout`): T output pixels
@@ -10,6 +12,7 @@ import _Builtin_intrinsics.intel
 /// - AVX-512 VNNI: 64 bytes per step, vpdpbusd (each int32 lane: 4 u8 * s8 products); T = 4:
 ///   16 accumulators + 4 weights + the input.
 /// - AVX2: 16 int16 per step, vpmaddwd + vpaddd; T = 2: 8 accumulators + 4 weights + the input.
+/// - NEON dot product: 16 signed bytes (code - 128) per step, sdot (4 lanes of 4 products); T = 2.
 /// - portable: 16 bytes per step widened to 16 int32 lanes; T = 2.
 enum Int8RowDotKernel {
     typealias Input = Int8ConvolutionKernel.Input
@@ -45,6 +48,8 @@ enum Int8RowDotKernel {
             typealias Vector = __m512i
             #elseif arch(x86_64) && DCD_AVX2
             typealias Vector = __m256i
+            #elseif arch(arm64) && DCD_NEON_DOTPROD
+            typealias Vector = int32x4_t
             #else
             typealias Vector = SIMD16<Int32>
             #endif
@@ -67,6 +72,13 @@ enum Int8RowDotKernel {
                             #endif
                         }
                     }
+                    #elseif arch(arm64) && DCD_NEON_DOTPROD
+                    var w = InlineArray<4, int8x16_t>(repeating: int8x16_t())
+                    for o in 0..<4 { w[o] = wr.loadUnaligned(fromByteOffset: o &* rowBytes &+ step, as: int8x16_t.self) }
+                    for t in 0..<T {
+                        let x = xr.loadUnaligned(fromByteOffset: offsets[t] &+ step, as: int8x16_t.self)
+                        for o in 0..<4 { acc[t][o] = vdotq_s32(acc[t][o], x, w[o]) }
+                    }
                     #else
                     var w = InlineArray<4, Vector>(repeating: Vector())
                     for o in 0..<4 {
@@ -86,6 +98,8 @@ enum Int8RowDotKernel {
                     let sum = unsafeBitCast(acc[t][o], to: SIMD16<Int32>.self).wrappedSum()
                     #elseif arch(x86_64) && DCD_AVX2
                     let sum = unsafeBitCast(acc[t][o], to: SIMD8<Int32>.self).wrappedSum()
+                    #elseif arch(arm64) && DCD_NEON_DOTPROD
+                    let sum = acc[t][o].wrappedSum()
                     #else
                     let sum = acc[t][o].wrappedSum()
                     #endif
