@@ -350,29 +350,18 @@ public final class FloatExecutor {
                              accumulatorCount: accumulators, statisticsCount: channels * (2 + ParallelRunner.maximumBands), channelCount: channels)
         }
 
-        /// Bytes of host memory `bound(to:)` carves the buffers from: each rounded up to 64.
-        var hostBytes: Int { regions.reduce(0) { $0 + ($1 + 63) / 64 * 64 } }
-        /// Byte sizes of the arena, padded input, accumulators, statistics, float constants.
-        var regions: [Int] { [arenaCount * 4, paddedCount * 4, accumulatorCount * 4, statisticsCount * 8, 2 * channelCount * 4] }
+        /// Bytes of host memory `bound(to:)` carves the buffers from.
+        var hostBytes: Int { WorkspaceCarver.totalBytes([arenaCount * 4, paddedCount * 4, accumulatorCount * 4, statisticsCount * 8, 2 * channelCount * 4]) }
 
-        /// This plan's buffers carved from `memory` (64-byte aligned, `hostBytes` long, zeroed).
+        /// This plan's buffers carved from `memory` (64-byte aligned, `hostBytes` long).
         func bound(to memory: UnsafeMutableRawPointer) -> FramePlan {
-            precondition(Int(bitPattern: memory) % 64 == 0, "the workspace must be 64-byte aligned")
-            var f = self
+            var f = self, carver = WorkspaceCarver(memory)
             f.owned = false
-            var offset = 0
-            func next(_ bytes: Int) -> UnsafeMutableRawPointer {
-                let p = memory + offset
-                p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-                offset += (bytes + 63) / 64 * 64
-                return p
-            }
-            let sizes = regions
-            f.arena = next(sizes[0]).bindMemory(to: Float.self, capacity: arenaCount)
-            f.paddedInput = next(sizes[1]).bindMemory(to: Float.self, capacity: paddedCount)
-            f.accumulators = next(sizes[2]).bindMemory(to: Float.self, capacity: accumulatorCount)
-            f.statistics = next(sizes[3]).bindMemory(to: Double.self, capacity: statisticsCount)
-            f.floatConstants = next(sizes[4]).bindMemory(to: Float.self, capacity: 2 * channelCount)
+            f.arena = carver.take(arenaCount, as: Float.self)
+            f.paddedInput = carver.take(paddedCount, as: Float.self)
+            f.accumulators = carver.take(accumulatorCount, as: Float.self)
+            f.statistics = carver.take(statisticsCount, as: Double.self)
+            f.floatConstants = carver.take(2 * channelCount, as: Float.self)
             return f
         }
 

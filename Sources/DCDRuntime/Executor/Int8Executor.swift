@@ -445,35 +445,21 @@ public final class Int8Executor {
                              bandRows: banded ? bandRowCount : 0)
         }
 
-        /// Bytes of host memory `bound(to:)` carves the buffers from: each rounded up to 64.
-        var hostBytes: Int { Self.regions(self).reduce(0) { $0 + Self.aligned($1) } }
-
-        static func aligned(_ n: Int) -> Int { (n + 63) / 64 * 64 }
-        /// Byte sizes of the arena, padded input, accumulators, statistics, norms.
-        static func regions(_ f: FramePlan) -> [Int] {
-            [f.arenaBytes, f.paddedCount * MemoryLayout<Int8ConvolutionKernel.Input>.stride, f.accumulatorCount * 4, f.statisticsCount * 8,
-             f.channelCount * MemoryLayout<InstanceNormChannel>.stride]
+        /// Bytes of host memory `bound(to:)` carves the buffers from.
+        var hostBytes: Int {
+            WorkspaceCarver.totalBytes([arenaBytes, paddedCount * MemoryLayout<Int8ConvolutionKernel.Input>.stride, accumulatorCount * 4,
+                                        statisticsCount * 8, channelCount * MemoryLayout<InstanceNormChannel>.stride])
         }
 
-        /// This plan's buffers carved from `memory` (64-byte aligned, `hostBytes` long, zeroed).
+        /// This plan's buffers carved from `memory` (64-byte aligned, `hostBytes` long).
         func bound(to memory: UnsafeMutableRawPointer) -> FramePlan {
-            var f = self
+            var f = self, carver = WorkspaceCarver(memory)
             f.owned = false
-            precondition(Int(bitPattern: memory) % 64 == 0, "the workspace must be 64-byte aligned")
-            let base = memory
-            var offset = 0
-            func next(_ bytes: Int) -> UnsafeMutableRawPointer {
-                let p = base + offset
-                p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-                offset += Self.aligned(bytes)
-                return p
-            }
-            let sizes = Self.regions(self)
-            f.arena = next(sizes[0]).assumingMemoryBound(to: UInt8.self)
-            f.paddedInput = next(sizes[1]).bindMemory(to: Int8ConvolutionKernel.Input.self, capacity: paddedCount)
-            f.accumulators = next(sizes[2]).bindMemory(to: Int32.self, capacity: accumulatorCount)
-            f.statistics = next(sizes[3]).bindMemory(to: Int64.self, capacity: statisticsCount)
-            f.norms = next(sizes[4]).bindMemory(to: InstanceNormChannel.self, capacity: channelCount)
+            f.arena = carver.take(arenaBytes, as: UInt8.self)
+            f.paddedInput = carver.take(paddedCount, as: Int8ConvolutionKernel.Input.self)
+            f.accumulators = carver.take(accumulatorCount, as: Int32.self)
+            f.statistics = carver.take(statisticsCount, as: Int64.self)
+            f.norms = carver.take(channelCount, as: InstanceNormChannel.self)
             for c in 0..<channelCount { f.norms[c] = InstanceNormChannel(count: 1, sum: 0, minimum: 0, maximum: 0) }
             return f
         }

@@ -53,3 +53,27 @@ enum Lanes {
         SIMD8<Int64>(truncatingIfNeeded: SIMD8<UInt64>(truncatingIfNeeded: v) &>> SIMD8<UInt64>(truncatingIfNeeded: by))
     }
 }
+
+/// Carves buffers one after another from host memory, each zeroed and 64-byte aligned: the
+/// executors' frame plans in a workspace the host owns (`prepare`, the C API).
+struct WorkspaceCarver {
+    static func aligned(_ bytes: Int) -> Int { (bytes + 63) / 64 * 64 }
+    /// Bytes a workspace needs for buffers of these byte sizes.
+    static func totalBytes(_ sizes: [Int]) -> Int { sizes.reduce(0) { $0 + aligned($1) } }
+
+    let base: UnsafeMutableRawPointer
+    private var offset = 0
+
+    init(_ base: UnsafeMutableRawPointer) {
+        precondition(Int(bitPattern: base) % 64 == 0, "the workspace must be 64-byte aligned")
+        self.base = base
+    }
+
+    mutating func take<T>(_ count: Int, as type: T.Type) -> UnsafeMutablePointer<T> {
+        let bytes = count * MemoryLayout<T>.stride
+        let p = base + offset
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        offset += Self.aligned(bytes)
+        return p.bindMemory(to: T.self, capacity: count)
+    }
+}
