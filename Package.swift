@@ -59,6 +59,9 @@ let package = Package(
         // PNG and .npy I/O over libpng's simplified API.
         .target(name: "DCDImage", dependencies: ["CLibPNG", "DCDRuntime"]),
 
+        // The trainer: reverse-mode differentiation of the DCD-GAN objective.
+        .target(name: "DCDTrain", dependencies: ["DCDRuntime"]),
+
         // Host services for the command-line tools: files (atomic writes), directories, threads.
         .target(name: "DCDPlatform", dependencies: ["DCDRuntime"]),
 
@@ -75,6 +78,7 @@ let package = Package(
         .testTarget(name: "DCDRuntimeTests", dependencies: ["DCDRuntime", "DCDTestSupport"]),
         .testTarget(name: "DCDCompilerTests", dependencies: ["DCDCompiler", "DCDRuntime", "DCDTestSupport"]),
         .testTarget(name: "DCDImageTests", dependencies: ["DCDImage", "DCDTestSupport"]),
+        .testTarget(name: "DCDTrainTests", dependencies: ["DCDTrain", "DCDTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform", "DCDTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
