@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "DCDRuntimeTests", dependencies: ["DCDRuntime", "DCDTestSupport"]),
         .testTarget(name: "DCDCompilerTests", dependencies: ["DCDCompiler", "DCDRuntime", "DCDTestSupport"]),
         .testTarget(name: "DCDImageTests", dependencies: ["DCDImage", "DCDTestSupport"]),
-        .testTarget(name: "DCDTrainTests", dependencies: ["DCDTrain", "DCDTestSupport"]),
+        .testTarget(name: "DCDTrainTests", dependencies: ["DCDTrain", "DCDCompiler", "DCDImage", "DCDTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform", "DCDTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,14 +1,16 @@
 /// The image ops of the generator and discriminator, NCHW, as the reference network composes
 /// them: padding is a separate op (reflect or zero), convolutions have no padding of their own.
 extension Ops {
-    public enum Padding { case zero, reflect }
+    public enum Padding { case zero, reflect, replicate }
 
     /// Source index of padded position i (in padded coordinates, `before` pixels of padding) in
-    /// a side of n pixels; nil for zero padding outside. Reflection as torch's ReflectionPad2d.
+    /// a side of n pixels; nil for zero padding outside. Reflection as torch's ReflectionPad2d,
+    /// replication as ReplicationPad2d.
     @inline(__always)
     static func source(_ i: Int, before: Int, _ n: Int, _ mode: Padding) -> Int? {
         var s = i - before
         if s >= 0 && s < n { return s }
+        if mode == .replicate { return s < 0 ? 0 : n - 1 }
         guard mode == .reflect else { return nil }
         if s < 0 { s = -s }
         if s >= n { s = 2 * (n - 1) - s }
