@@ -71,6 +71,7 @@ struct GradientCheckTests {
         Self.check("l2NormalizeRows", shapes: [[3, 6]]) { Ops.l2NormalizeRows($0[0]) }
         Self.check("fillDiagonal", shapes: [[4, 4]]) { Ops.fillDiagonal($0[0], -10) }
         Self.check("concatColumns", shapes: [[3, 2], [3, 4]]) { Ops.concatColumns($0[0], $0[1]) }
+        Self.check("rowDot", shapes: [[3, 5], [3, 5]]) { Ops.rowDot($0[0], $0[1]) }
         Self.check("gatherPositions", shapes: [[1, 3, 4, 5]]) { Ops.gatherPositions($0[0], [0, 7, 19, 7]) }
     }
 

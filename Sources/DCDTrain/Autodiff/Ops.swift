@@ -248,3 +248,28 @@ extension Ops {
         }
     }
 }
+
+extension Ops {
+    /// The same values, cut from the graph: no gradient flows back (PatchNCE's keys).
+    public static func detach<T>(_ x: Variable<T>) -> Variable<T> { Variable(shape: x.shape, values: x.values) }
+
+    /// Row-wise dot products of a and b [rows, d]: [rows, 1] (PatchNCE's positive logits).
+    public static func rowDot<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
+        precondition(a.shape == b.shape, "rowDot: \(a.shape) and \(b.shape)")
+        let rows = a.shape[0], d = a.shape[1]
+        var out = [T](repeating: 0, count: rows)
+        for r in 0..<rows { for k in 0..<d { out[r] += a.values[r * d + k] * b.values[r * d + k] } }
+        return Variable(shape: [rows, 1], values: out, parents: [a, b]) { y in
+            let g = y.grad!
+            var ga = [T](repeating: 0, count: a.count), gb = [T](repeating: 0, count: b.count)
+            for r in 0..<rows {
+                for k in 0..<d {
+                    ga[r * d + k] = g[r] * b.values[r * d + k]
+                    gb[r * d + k] = g[r] * a.values[r * d + k]
+                }
+            }
+            a.accumulate(ga)
+            b.accumulate(gb)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// Adam as torch.optim.Adam computes it (no weight decay, no amsgrad), the same arithmetic in
+/// the same order, so that a step here equals PyTorch's to rounding:
+///   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+///   p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+/// The moments are the optimizer's state, saved with checkpoints for exact resumption.
+public final class Adam<T: BinaryFloatingPoint> {
+    public var learningRate: T
+    public let beta1: T, beta2: T, epsilon: T
+    public private(set) var step = 0
+    /// Per parameter (in the order given): first and second moments.
+    public private(set) var firstMoments: [[T]]
+    public private(set) var secondMoments: [[T]]
+    let parameters: [Variable<T>]
+
+    public init(_ parameters: [Variable<T>], learningRate: T, beta1: T, beta2: T, epsilon: T = 1e-8) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        firstMoments = parameters.map { [T](repeating: 0, count: $0.count) }
+        secondMoments = parameters.map { [T](repeating: 0, count: $0.count) }
+    }
+
+    /// One update from the parameters' gradients (zeros where none flowed).
+    public func update() {
+        step += 1
+        let correction1 = 1 - T(Double(beta1).power(step)), correction2Root = T((1 - Double(beta2).power(step)).squareRoot())
+        let stepSize = learningRate / correction1
+        for (i, p) in parameters.enumerated() {
+            let g = p.gradient
+            for j in 0..<p.count {
+                firstMoments[i][j] = beta1 * firstMoments[i][j] + (1 - beta1) * g[j]
+                secondMoments[i][j] = beta2 * secondMoments[i][j] + (1 - beta2) * g[j] * g[j]
+                let denominator = T(Double(secondMoments[i][j]).squareRoot()) / correction2Root + epsilon
+                p.values[j] -= stepSize * firstMoments[i][j] / denominator
+            }
+        }
+    }
+
+    public func zeroGradients() { for p in parameters { p.zeroGrad() } }
+}
+
+extension Double {
+    /// self^n by repeated multiplication (n >= 0), as Python's float ** int for small n.
+    func power(_ n: Int) -> Double {
+        var r = 1.0
+        for _ in 0..<n { r *= self }
+        return r
+    }
+}
