@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "DCDRuntime", targets: ["DCDRuntime"]),
         .executable(name: "dcd-compile", targets: ["dcd-compile"]),
         .executable(name: "dcd-run", targets: ["dcd-run"]),
+        .executable(name: "dcd-train", targets: ["dcd-train"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,6 +68,10 @@ let package = Package(
 
         .executableTarget(name: "dcd-compile", dependencies: [
             "DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "dcd-train", dependencies: [
+            "DCDTrain", "DCDImage", "DCDPlatform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dcd-run", dependencies: [
