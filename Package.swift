@@ -71,7 +71,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dcd-train", dependencies: [
-            "DCDTrain", "DCDImage", "DCDPlatform",
+            "DCDTrain", "DCDCompiler", "DCDImage", "DCDPlatform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dcd-run", dependencies: [

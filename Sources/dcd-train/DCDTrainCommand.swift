@@ -1,17 +1,22 @@
 import ArgumentParser
+import DCDCompiler
 import DCDPlatform
 import DCDTrain
 
 /// `dcd-train --rainy trainA --clean trainB --out runs/x`: DCD-GAN on the CPU from unpaired
-/// folders. Prints a progress line per step and writes the six networks as
-/// `<out>/latest_net_{G_A,G_B,D_A,D_B,F1,F2}.safetensors` (the reference's state_dict keys)
-/// every --save-every steps and at the end, each written atomically.
+/// folders. Prints a progress line per step. Every --save-every steps and at the end it writes a
+/// numbered snapshot `<out>/snapshots/step_<N>/` (the six networks as `net_<name>.safetensors`
+/// with the reference's state_dict keys, and `training_state.safetensors`: optimizer moments,
+/// step, random state, configuration), then the same files as `<out>/latest_*`; each file is
+/// written atomically. `--resume` continues from the latest files, or from the newest complete
+/// snapshot when a kill left the latest files from different steps: a resumed run computes what
+/// the uninterrupted run would have (tested byte for byte).
 @main
 struct DCDTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dcd-train",
         abstract: "Train DCD-GAN (rainy -> clean) from unpaired PNG folders on the CPU.",
-        discussion: "Work in progress (issue 5): no --resume, --init-from, sample grids or HTML report yet; the convolutions are the plain reference loops.")
+        discussion: "Work in progress (issue 5): no --init-from, learning-rate schedule, sample grids or HTML report yet; the convolutions are the plain reference loops.")
 
     @Option(help: "Folder of rainy PNGs (domain A).") var rainy: String
     @Option(help: "Folder of clean PNGs (domain B).") var clean: String
@@ -28,6 +33,9 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
+    @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
+
+    static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
 
     func validate() throws {
         guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, patches >= 1, mlpWidth >= 1 else {
@@ -46,41 +54,78 @@ struct DCDTrainCommand: ParsableCommand {
         return parts.map { $0! }
     }
 
+    /// The run's configuration as saved in training states.
+    var configuration: [(String, String)] {
+        [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
+         ("nce_layers", nceLayers), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)")]
+    }
+
     func run() throws {
+        var command = self
+        var saved: SavedRun?
+        if resume {
+            saved = try SavedRun.newest(in: out)
+            // The saved configuration wins over the flags (the weights have its shapes).
+            let c = saved!.configuration
+            func int(_ k: String) throws -> Int {
+                guard let v = c[k].flatMap({ Int($0) }) else { throw TrainingError("\(saved!.directory): training state lacks '\(k)'") }
+                return v
+            }
+            command.ngf = try int("ngf"); command.blocks = try int("n_blocks"); command.ndf = try int("ndf")
+            command.crop = try int("crop"); command.loadSize = try int("load_size"); command.patches = try int("patches")
+            command.mlpWidth = try int("mlp_width"); command.nceLayers = c["nce_layers"] ?? nceLayers
+            command.lambdaCycle = c["lambda_cyc"].flatMap { Double($0) } ?? lambdaCycle
+        }
+        try command.train(from: saved)
+    }
+
+    func train(from saved: SavedRun?) throws {
         var random = TrainingRandom(seed: seed)
         let data = try UnpairedImages(rainy: rainy, clean: clean, loadSize: loadSize, crop: crop)
         var options = ObjectiveOptions()
         options.nceLayers = Self.layers(nceLayers)!
         options.patches = patches
         options.lambdaCycle = lambdaCycle
+        func values(_ net: String, _ fresh: () -> [String: (shape: [Int], values: [Float])]) -> [String: (shape: [Int], values: [Float])] {
+            saved?.networks[net] ?? fresh()
+        }
         let shapes = ResnetGenerator<Float>.parameterShapes(ngf: ngf, blocks: blocks)
-        let gA = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: Initialization.parameters(shapes, &random))
-        let gB = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: Initialization.parameters(shapes, &random))
+        let gA = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_A") { Initialization.parameters(shapes, &random) })
+        let gB = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_B") { Initialization.parameters(shapes, &random) })
         let dShapes = PatchDiscriminator<Float>.parameterShapes(ndf: ndf)
-        let dA = try PatchDiscriminator<Float>(ndf: ndf, values: Initialization.parameters(dShapes, &random))
-        let dB = try PatchDiscriminator<Float>(ndf: ndf, values: Initialization.parameters(dShapes, &random))
+        let dA = try PatchDiscriminator<Float>(ndf: ndf, values: values("D_A") { Initialization.parameters(dShapes, &random) })
+        let dB = try PatchDiscriminator<Float>(ndf: ndf, values: values("D_B") { Initialization.parameters(dShapes, &random) })
         // The MLPs take the NCE layers' channel counts (the reference creates them at the first batch).
         let probe = gA.forward(Variable(shape: [1, 3, crop, crop], values: [Float](repeating: 0, count: 3 * crop * crop)),
                                features: options.nceLayers, encodeOnly: true).features
-        func mlps() throws -> [PatchMLP<Float>] {
-            try probe.map { f throws in
+        func mlps(_ net: String) throws -> [PatchMLP<Float>] {
+            try probe.enumerated().map { l, f throws in
+                if let saved = saved?.networks[net] { return try PatchMLP<Float>(prefix: "mlp_\(l).", values: saved) }
                 let c = f.shape[1]
                 return try PatchMLP<Float>(prefix: "", values: Initialization.parameters([("0.weight", [mlpWidth, c]), ("0.bias", [mlpWidth]),
                                                                                           ("2.weight", [mlpWidth, mlpWidth]), ("2.bias", [mlpWidth])], &random))
             }
         }
-        let model = DCDGAN(generatorA: gA, generatorB: gB, discriminatorA: dA, discriminatorB: dB, f1: try mlps(), f2: try mlps(), options: options)
+        let model = DCDGAN(generatorA: gA, generatorB: gB, discriminatorA: dA, discriminatorB: dB, f1: try mlps("F1"), f2: try mlps("F2"), options: options)
+        var first = 0
+        if let saved {
+            try model.restoreOptimizers(saved.state, steps: saved.optimizerSteps)
+            random = TrainingRandom(seed: 0)
+            random.state = saved.randomState
+            first = saved.step
+            Files.writeStandardError("resuming \(saved.directory) at step \(first)\n")
+        }
         try Files.makeDirectory(out)
         let start = ProcessClock.seconds()
-        for step in 0..<steps {
+        for step in first..<max(first, steps) {
             let (realA, realB) = try data.batch(step: step, &random)
             func ids() -> [[Int]] { probe.map { random.permutationPrefix($0.shape[2] * $0.shape[3], count: patches) } }
             let ids1 = ids(), ids2 = ids()
             let l = model.step(realA: realA, realB: realB, ids1: ids1, ids2: ids2)
-            let elapsed = ProcessClock.seconds() - start, rate = Double(step + 1) / elapsed
+            let elapsed = ProcessClock.seconds() - start, rate = Double(step + 1 - first) / elapsed
             let eta = Int(Double(steps - step - 1) / rate)
             Files.writeStandardError("step \(step + 1)/\(steps)  D_A \(f(l.discriminatorA)) D_B \(f(l.discriminatorB))  G_A \(f(l.ganA)) G_B \(f(l.ganB))  NCE \(f(l.nce1))/\(f(l.nce2))  idt \(f(l.identityA))/\(f(l.identityB))  \(f(rate)) steps/s  ETA \(eta / 60):\(eta % 60 < 10 ? "0" : "")\(eta % 60)\n")
-            if (step + 1) % saveEvery == 0 || step + 1 == steps { try save(model, step: step + 1) }
+            if (step + 1) % saveEvery == 0 || step + 1 == steps { try save(model, step: step + 1, random: random) }
         }
     }
 
@@ -90,15 +135,86 @@ struct DCDTrainCommand: ParsableCommand {
         return "\(sign)\(a / 1000)." + String(repeating: "0", count: 3 - String(a % 1000).count) + "\(a % 1000)"
     }
 
-    func save(_ model: DCDGAN<Float>, step: Int) throws {
-        let meta = [("format", "pt"), ("dcd_step", "\(step)"), ("dcd_ngf", "\(ngf)"), ("dcd_n_blocks", "\(blocks)")]
-        let nets: [(String, [NamedTensor])] = [
-            ("G_A", model.generatorA.stateDict()), ("G_B", model.generatorB.stateDict()),
-            ("D_A", model.discriminatorA.stateDict()), ("D_B", model.discriminatorB.stateDict()),
-            ("F1", model.f1.enumerated().flatMap { $1.stateDict(layer: $0) }), ("F2", model.f2.enumerated().flatMap { $1.stateDict(layer: $0) }),
+    func save(_ model: DCDGAN<Float>, step: Int, random: TrainingRandom) throws {
+        let meta = [("format", "pt"), ("dcd_step", "\(step)")]
+        let (moments, optimizerSteps) = model.optimizerState()
+        let stateMeta = meta + [("dcd_random_state", "\(random.state)")] + optimizerSteps.sorted { $0.key < $1.key }.map { ("dcd_\($0.key)_step", "\($0.value)") }
+            + configuration.map { ("dcd_config_" + $0.0, $0.1) }
+        let files: [(String, [UInt8])] = [
+            ("net_G_A", SafetensorsWriter.encode(model.generatorA.stateDict(), metadata: meta)),
+            ("net_G_B", SafetensorsWriter.encode(model.generatorB.stateDict(), metadata: meta)),
+            ("net_D_A", SafetensorsWriter.encode(model.discriminatorA.stateDict(), metadata: meta)),
+            ("net_D_B", SafetensorsWriter.encode(model.discriminatorB.stateDict(), metadata: meta)),
+            ("net_F1", SafetensorsWriter.encode(model.f1.enumerated().flatMap { $1.stateDict(layer: $0) }, metadata: meta)),
+            ("net_F2", SafetensorsWriter.encode(model.f2.enumerated().flatMap { $1.stateDict(layer: $0) }, metadata: meta)),
+            ("training_state", SafetensorsWriter.encode(moments, metadata: stateMeta)),
         ]
-        for (name, tensors) in nets {
-            try Files.writeAtomically(SafetensorsWriter.encode(tensors, metadata: meta), to: "\(out)/latest_net_\(name).safetensors")
+        // The numbered snapshot first, complete; then the latest files.
+        let snapshot = out + "/snapshots/" + SavedRun.snapshotName(step)
+        try Files.makeDirectory(snapshot)
+        for (name, bytes) in files { try Files.writeAtomically(bytes, to: "\(snapshot)/\(name).safetensors") }
+        for (name, bytes) in files { try Files.writeAtomically(bytes, to: "\(out)/latest_\(name).safetensors") }
+    }
+}
+
+/// A saved step: the networks, the optimizer moments, the step, the random state and the
+/// configuration, from the latest files when they agree, else from the newest complete snapshot.
+struct SavedRun {
+    var directory: String
+    var step: Int
+    var randomState: UInt64
+    var optimizerSteps: [String: Int]
+    var configuration: [String: String]
+    var networks: [String: [String: (shape: [Int], values: [Float])]]
+    var state: [String: (shape: [Int], values: [Float])]
+
+    static func snapshotName(_ step: Int) -> String {
+        let digits = String(step)
+        return "step_" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    static func newest(in out: String) throws -> SavedRun {
+        if let latest = try? SavedRun(directory: out, prefix: "latest_") { return latest }
+        let snapshots = ((try? Files.contents(of: out + "/snapshots")) ?? []).filter { $0.hasPrefix("step_") }.sorted(by: >)
+        for name in snapshots {
+            if let run = try? SavedRun(directory: out + "/snapshots/" + name, prefix: "") { return run }
+        }
+        throw TrainingError("\(out): no complete checkpoint to resume (latest_*.safetensors or snapshots/step_*)")
+    }
+
+    /// Reads `<directory>/<prefix>net_*.safetensors` and `<prefix>training_state.safetensors`;
+    /// fails unless all seven exist and carry the same step.
+    init(directory: String, prefix: String) throws {
+        self.directory = directory
+        func read(_ name: String) throws -> (tensors: [String: (shape: [Int], values: [Float])], meta: [String: String]) {
+            let path = "\(directory)/\(prefix)\(name).safetensors"
+            let checkpoint = try Checkpoint(bytes: try Files.read(path))
+            var tensors: [String: (shape: [Int], values: [Float])] = [:]
+            for t in checkpoint.tensors { tensors[t.name] = (t.tensor.shape, t.tensor.values) }
+            var meta: [String: String] = [:]
+            for (k, v) in checkpoint.metadata { meta[k] = v }
+            return (tensors, meta)
+        }
+        let stateFile = try read("training_state")
+        guard let step = stateFile.meta["dcd_step"].flatMap({ Int($0) }), let random = stateFile.meta["dcd_random_state"].flatMap({ UInt64($0) }) else {
+            throw TrainingError("\(directory): training state without step or random state")
+        }
+        self.step = step
+        randomState = random
+        state = stateFile.tensors
+        optimizerSteps = [:]
+        configuration = [:]
+        for (k, v) in stateFile.meta {
+            if k.hasPrefix("dcd_optimizer_"), k.hasSuffix("_step") { optimizerSteps[String(k.dropFirst(4).dropLast(5))] = Int(v) }
+            if k.hasPrefix("dcd_config_") { configuration[String(k.dropFirst(11))] = v }
+        }
+        networks = [:]
+        for net in DCDTrainCommand.networks {
+            let file = try read("net_" + net)
+            guard file.meta["dcd_step"].flatMap({ Int($0) }) == step else {
+                throw TrainingError("\(directory): \(prefix)net_\(net) is from another step than the training state")
+            }
+            networks[net] = file.tensors
         }
     }
 }

@@ -28,6 +28,25 @@ struct TrainCommandTests {
         for net in ["G_A", "D_B", "F2"] {
             #expect(try Files.read(dir + "/run1/latest_net_\(net).safetensors") == (try Files.read(dir + "/run2/latest_net_\(net).safetensors")))
         }
+        // Resume: 2 steps, then --resume to 4, equals 4 steps in one run, byte for byte.
+        let four = common.map { $0 } + ["--save-every", "2"]
+        var fourSteps = four
+        fourSteps[fourSteps.firstIndex(of: "--steps")! + 1] = "4"
+        #expect(TestProcess.run("dcd-train", fourSteps + ["--out", dir + "/whole"]).status == 0)
+        #expect(TestProcess.run("dcd-train", four + ["--out", dir + "/parts"]).status == 0)
+        let resumed = TestProcess.run("dcd-train", fourSteps + ["--out", dir + "/parts", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("at step 2"), "\(resumed.stderr)")
+        for file in ["latest_net_G_A", "latest_net_G_B", "latest_net_D_A", "latest_net_D_B", "latest_net_F1", "latest_net_F2", "latest_training_state"] {
+            #expect(try Files.read(dir + "/whole/\(file).safetensors") == (try Files.read(dir + "/parts/\(file).safetensors")), "\(file)")
+        }
+        // A kill between the latest files (here: one from step 2) falls back to the newest
+        // complete snapshot (step 4).
+        try Files.writeAtomically(try Files.read(dir + "/parts/snapshots/step_00000002/net_G_A.safetensors"), to: dir + "/parts/latest_net_G_A.safetensors")
+        var more = fourSteps
+        more[more.firstIndex(of: "--steps")! + 1] = "5"
+        let fallback = TestProcess.run("dcd-train", more + ["--out", dir + "/parts", "--resume"])
+        #expect(fallback.status == 0 && fallback.stderr.contains("snapshots/step_00000004") && fallback.stderr.contains("at step 4"), "\(fallback.stderr)")
+
         // Bad flags: one line, status 64.
         let bad = TestProcess.run("dcd-train", common + ["--out", dir + "/x", "--nce-layers", "4,99"])
         #expect(bad.status == 64 && bad.stderr.contains("--nce-layers"))

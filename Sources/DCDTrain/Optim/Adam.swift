@@ -39,6 +39,17 @@ public final class Adam<T: BinaryFloatingPoint> {
     }
 
     public func zeroGradients() { for p in parameters { p.zeroGrad() } }
+
+    /// Restores the state a checkpoint saved (`step`, moments per parameter in order).
+    public func restore(step: Int, firstMoments: [[T]], secondMoments: [[T]]) throws(TrainingError) {
+        guard firstMoments.count == parameters.count, secondMoments.count == parameters.count,
+              zip(parameters, zip(firstMoments, secondMoments)).allSatisfy({ $0.count == $1.0.count && $0.count == $1.1.count }) else {
+            throw TrainingError("optimizer state does not match the parameters' shapes")
+        }
+        self.step = step
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
 }
 
 extension Double {
