@@ -33,6 +33,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
+    @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
     @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
 
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
@@ -41,6 +42,7 @@ struct DCDTrainCommand: ParsableCommand {
         guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, patches >= 1, mlpWidth >= 1 else {
             throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --patches and --mlp-width must be positive")
         }
+        guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
         guard let layers = Self.layers(nceLayers), layers.allSatisfy({ [4, 8].contains($0) || (12..<(12 + blocks)).contains($0) }) else {
             throw ValidationError("--nce-layers must list modules 4, 8 or 12...\(11 + blocks) (residual blocks), got '\(nceLayers)'")
@@ -121,6 +123,7 @@ struct DCDTrainCommand: ParsableCommand {
             let (realA, realB) = try data.batch(step: step, &random)
             func ids() -> [[Int]] { probe.map { random.permutationPrefix($0.shape[2] * $0.shape[3], count: patches) } }
             let ids1 = ids(), ids2 = ids()
+            model.scaleLearningRates(LearningRateSchedule(constantSteps: steps - decaySteps, decaySteps: decaySteps).factor(step: step))
             let l = model.step(realA: realA, realB: realB, ids1: ids1, ids2: ids2)
             let elapsed = ProcessClock.seconds() - start, rate = Double(step + 1 - first) / elapsed
             let eta = Int(Double(steps - step - 1) / rate)

@@ -84,3 +84,15 @@ struct PyTorchPiecesTests {
         }
     }
 }
+
+/// The linear schedule against the reference's lambda_rule for LambdaLR
+/// (1 - max(0, epoch + epoch_count - n_epochs) / (n_epochs_decay + 1), epoch_count = 1), one
+/// epoch per step: n_epochs = 3, n_epochs_decay = 4 gives 1, 1, 1, 0.8, 0.6, 0.4, 0.2.
+struct LearningRateScheduleTests {
+    @Test func linearDecayAsTheReference() {
+        let schedule = LearningRateSchedule(constantSteps: 3, decaySteps: 4)
+        let factors = (0..<7).map { schedule.factor(step: $0) }
+        let expected = [1, 1, 1, 0.8, 0.6, 0.4, 0.2]
+        #expect(zip(factors, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(factors)")
+    }
+}

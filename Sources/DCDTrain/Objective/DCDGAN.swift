@@ -29,6 +29,15 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
     public let f1: [PatchMLP<T>], f2: [PatchMLP<T>]
     public let options: ObjectiveOptions
     public let optimizerD: Adam<T>, optimizerG: Adam<T>, optimizerF: Adam<T>
+    /// The optimizers' base rates (the schedule scales them).
+    public let baseRates: (d: T, g: T, f: T)
+
+    /// Sets the three learning rates to their base rates times `factor` (the schedule's).
+    public func scaleLearningRates(_ factor: Double) {
+        optimizerD.learningRate = baseRates.d * T(factor)
+        optimizerG.learningRate = baseRates.g * T(factor)
+        optimizerF.learningRate = baseRates.f * T(factor)
+    }
 
     public init(generatorA: ResnetGenerator<T>, generatorB: ResnetGenerator<T>, discriminatorA: PatchDiscriminator<T>,
                 discriminatorB: PatchDiscriminator<T>, f1: [PatchMLP<T>], f2: [PatchMLP<T>], options: ObjectiveOptions,
@@ -43,6 +52,7 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
         optimizerG = Adam(generatorA.parameterOrder.map { generatorA.parameters[$0]! } + generatorB.parameterOrder.map { generatorB.parameters[$0]! },
                           learningRate: learningRate, beta1: 0.5, beta2: 0.999)
         optimizerF = Adam((f1 + f2).flatMap { $0.parameters }, learningRate: learningRateF, beta1: 0.9, beta2: 0.999)
+        baseRates = (learningRate, learningRate, learningRateF)
     }
 
     /// When set, `step` keeps every parameter's gradient as it was used by its optimizer, under
