@@ -16,7 +16,7 @@ struct DCDTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dcd-train",
         abstract: "Train DCD-GAN (rainy -> clean) from unpaired PNG folders on the CPU.",
-        discussion: "Work in progress (issue 5): no --init-from, learning-rate schedule, sample grids or HTML report yet; the convolutions are the plain reference loops.")
+        discussion: "Work in progress (issue 5): the convolutions are the plain reference loops (slow); no speed benchmark yet.")
 
     @Option(help: "Folder of rainy PNGs (domain A).") var rainy: String
     @Option(help: "Folder of clean PNGs (domain B).") var clean: String
@@ -34,14 +34,15 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
+    @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
     @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
 
     func validate() throws {
-        guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, patches >= 1, mlpWidth >= 1 else {
-            throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --patches and --mlp-width must be positive")
+        guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, sampleEvery >= 1, patches >= 1, mlpWidth >= 1 else {
+            throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive")
         }
         guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
@@ -163,6 +164,7 @@ struct DCDTrainCommand: ParsableCommand {
             Files.writeStandardError("resuming \(saved.directory) at step \(first)\n")
         }
         try Files.makeDirectory(out)
+        var report = TrainingReport(out: out, resumingAt: saved?.step)
         let start = ProcessClock.seconds()
         for step in first..<max(first, steps) {
             let (realA, realB) = try data.batch(step: step, &random)
@@ -173,6 +175,11 @@ struct DCDTrainCommand: ParsableCommand {
             let elapsed = ProcessClock.seconds() - start, rate = Double(step + 1 - first) / elapsed
             let eta = Int(Double(steps - step - 1) / rate)
             Files.writeStandardError("step \(step + 1)/\(steps)  D_A \(f(l.discriminatorA)) D_B \(f(l.discriminatorB))  G_A \(f(l.ganA)) G_B \(f(l.ganB))  NCE \(f(l.nce1))/\(f(l.nce2))  idt \(f(l.identityA))/\(f(l.identityB))  \(f(rate)) steps/s  ETA \(eta / 60):\(eta % 60 < 10 ? "0" : "")\(eta % 60)\n")
+            report.record(step: step + 1, l)
+            if (step + 1) % sampleEvery == 0 || step + 1 == steps {
+                // The images of this step's batch through the updated generators.
+                try report.sample(step: step + 1, images: [realA, model.generatorA.forward(realA).output!, realB, model.generatorB.forward(realB).output!])
+            }
             if (step + 1) % saveEvery == 0 || step + 1 == steps { try save(model, step: step + 1, random: random) }
         }
     }

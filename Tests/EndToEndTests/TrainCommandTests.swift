@@ -1,5 +1,6 @@
 import Testing
 import DCDCompiler
+import DCDImage
 import DCDPlatform
 import DCDTestSupport
 
@@ -19,6 +20,12 @@ struct TrainCommandTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("step 2/2") && first.stderr.contains("steps/s"), "\(first.stderr)")
         for net in ["G_A", "G_B", "D_A", "D_B", "F1", "F2"] { #expect(Files.exists(dir + "/run1/latest_net_\(net).safetensors")) }
+        // The report: a 4-image sample grid per sample step, the losses, the HTML page.
+        let grid = try DCDImage.PNGCodec.decode(try Files.read(dir + "/run1/samples/step_00000002.png"))
+        #expect(grid.width == 4 * 32 && grid.height == 32)
+        let page = String(decoding: try Files.read(dir + "/run1/index.html"), as: UTF8.self)
+        #expect(page.contains("<svg") && page.contains("samples/step_00000002.png") && page.contains("NCE1"))
+        #expect(String(decoding: try Files.read(dir + "/run1/losses.tsv"), as: UTF8.self).split(separator: "\n").count == 3)
         // The generator checkpoint compiles like any PyTorch one.
         let compiled = try CompiledGenerator(checkpointBytes: try Files.read(dir + "/run1/latest_net_G_A.safetensors"))
         #expect(compiled.architecture.ngf == 2 && compiled.architecture.blockCount == 1)
