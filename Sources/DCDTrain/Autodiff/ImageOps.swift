@@ -18,6 +18,8 @@ extension Ops {
     }
 
     /// Pads H by (top, bottom) and W by (left, right).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func pad<T>(_ x: Variable<T>, top: Int, bottom: Int, left: Int, right: Int, mode: Padding) -> Variable<T> {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(mode == .zero || (top < h && bottom < h && left < w && right < w), "reflect padding must be smaller than the side")
@@ -42,12 +44,16 @@ extension Ops {
     }
 
     /// Rows top..<top+height and columns left..<left+width.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func crop<T>(_ x: Variable<T>, top: Int, left: Int, height: Int, width: Int) -> Variable<T> {
         let (h, w) = (x.shape[2], x.shape[3])
         return pad(x, top: -top, bottom: height - h + top, left: -left, right: width - w + left, mode: .zero)
     }
 
     /// out[n, o, y, x] = b[o] + sum w[o, i, ky, kx] * x[n, i, y*s + ky, x*s + kx].
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func conv2d<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?, stride s: Int = 1) -> Variable<T> {
         let (n, ci, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (co, k) = (w.shape[0], w.shape[2])
@@ -104,6 +110,8 @@ extension Ops {
     /// The antialiasing filters: the same fixed K x K taps on every channel, stride s; or, with
     /// `transposed`, the transposed convolution (out[y*s + ky, x*s + kx] += taps * in[y, x];
     /// output (H - 1) s + K). No gradient to the taps (they are constants).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func blur<T>(_ x: Variable<T>, taps: [T], kernel k: Int, stride s: Int, transposed: Bool = false) -> Variable<T> {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = transposed ? ((h - 1) * s + k, (w - 1) * s + k) : ((h - k) / s + 1, (w - k) / s + 1)
@@ -135,6 +143,8 @@ extension Ops {
 
     /// InstanceNorm2d without affine parameters: per (n, c) plane, (x - mean) / sqrt(var + eps)
     /// with the biased variance, as torch.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func instanceNorm<T>(_ x: Variable<T>, eps: T = 1e-5) -> Variable<T> {
         let planes = x.shape[0] * x.shape[1], size = x.shape[2] * x.shape[3]
         var out = x.values

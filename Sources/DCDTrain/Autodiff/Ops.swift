@@ -12,11 +12,17 @@ public enum Ops {
     // MARK: Elementwise
 
     /// y = scale * x + shift.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func affine<T>(_ x: Variable<T>, scale: T, shift: T = 0) -> Variable<T> {
         Variable(shape: x.shape, values: x.values.map { scale * $0 + shift }, parents: [x]) { y in
             x.accumulate(y.grad!.map { scale * $0 })
         }
     }
+
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
 
     public static func add<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape)")
@@ -26,7 +32,15 @@ public enum Ops {
         }
     }
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     public static func relu<T>(_ x: Variable<T>) -> Variable<T> { leakyRelu(x, slope: 0) }
+
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
 
     public static func leakyRelu<T>(_ x: Variable<T>, slope: T) -> Variable<T> {
         Variable(shape: x.shape, values: x.values.map { $0 > 0 ? $0 : slope * $0 }, parents: [x]) { y in
@@ -34,6 +48,10 @@ public enum Ops {
             x.accumulate((0..<g.count).map { x.values[$0] > 0 ? g[$0] : slope * g[$0] })
         }
     }
+
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
 
     public static func tanh<T>(_ x: Variable<T>) -> Variable<T> {
         let out = x.values.map { v -> T in
@@ -53,6 +71,10 @@ public enum Ops {
 
     // MARK: Reductions and losses
 
+    @_specialize(where T == Float)
+
+    @_specialize(where T == Double)
+
     public static func mean<T>(_ x: Variable<T>) -> Variable<T> {
         let n = T(x.count)
         return Variable(shape: [1], values: [x.values.reduce(0, +) / n], parents: [x]) { y in
@@ -61,6 +83,8 @@ public enum Ops {
     }
 
     /// mean |a - b| (b may be a constant).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func l1<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         precondition(a.shape == b.shape, "l1: shapes \(a.shape) and \(b.shape)")
         let n = T(a.count)
@@ -76,6 +100,8 @@ public enum Ops {
 
     /// Mean over rows of the cross-entropy of `logits` [rows, classes] against class 0 (the
     /// positive of PatchNCE).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func crossEntropyFirstClass<T>(_ logits: Variable<T>) -> Variable<T> {
         let rows = logits.shape[0], classes = logits.shape[1]
         var probabilities = [T](repeating: 0, count: logits.count)
@@ -99,6 +125,8 @@ public enum Ops {
     // MARK: Matrices
 
     /// x [rows, in] times w [out, in] transposed, plus b [out]: [rows, out] (torch Linear).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func linear<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?) -> Variable<T> {
         let rows = x.shape[0], inputs = x.shape[1], outputs = w.shape[0]
         precondition(w.shape[1] == inputs, "linear: input \(x.shape), weight \(w.shape)")
@@ -130,6 +158,8 @@ public enum Ops {
     }
 
     /// a [m, d] times b [n, d] transposed: [m, n] (the cosine logits of normalised features).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func matmulTransposed<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         let m = a.shape[0], d = a.shape[1], n = b.shape[0]
         precondition(b.shape[1] == d, "matmulTransposed: \(a.shape) and \(b.shape)")
@@ -159,6 +189,8 @@ public enum Ops {
     }
 
     /// Each row divided by (its L2 norm + eps), as the reference's Normalize (eps 1e-7).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func l2NormalizeRows<T>(_ x: Variable<T>, eps: T = 1e-7) -> Variable<T> {
         let rows = x.shape[0], d = x.shape[1]
         var norms = [T](repeating: 0, count: rows)
@@ -186,6 +218,8 @@ public enum Ops {
 
     /// A copy with the diagonal of a square matrix set to `value` (no gradient there): PatchNCE's
     /// negatives of a query with its own key.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func fillDiagonal<T>(_ x: Variable<T>, _ value: T) -> Variable<T> {
         let n = x.shape[0]
         var out = x.values
@@ -198,6 +232,8 @@ public enum Ops {
     }
 
     /// [rows, a] and [rows, b] side by side: [rows, a + b].
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func concatColumns<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         let rows = a.shape[0], ca = a.shape[1], cb = b.shape[1]
         precondition(b.shape[0] == rows, "concatColumns: \(a.shape) and \(b.shape)")
@@ -220,6 +256,8 @@ public enum Ops {
 
     /// Feature vectors of image 0 of x [N, C, H, W] at flat spatial positions: [positions, C]
     /// (PatchSampleF's x.flatten(2).permute(0, 2, 1)[:, ids]).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func gatherPositions<T>(_ x: Variable<T>, _ positions: [Int]) -> Variable<T> {
         let c = x.shape[1], plane = x.shape[2] * x.shape[3]
         var out = [T](repeating: 0, count: positions.count * c)
@@ -240,6 +278,8 @@ public enum Ops {
 extension Ops {
     /// sum x_i c_i for constant weights c: a scalar that weighs every element (the gradient
     /// checks' probe; also a weighted loss).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func weightedSum<T>(_ x: Variable<T>, _ c: [T]) -> Variable<T> {
         precondition(c.count == x.count, "weightedSum: \(x.count) values, \(c.count) weights")
         return Variable(shape: [1], values: [zip(x.values, c).reduce(T(0)) { $0 + $1.0 * $1.1 }], parents: [x]) { y in
@@ -251,9 +291,13 @@ extension Ops {
 
 extension Ops {
     /// The same values, cut from the graph: no gradient flows back (PatchNCE's keys).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func detach<T>(_ x: Variable<T>) -> Variable<T> { Variable(shape: x.shape, values: x.values) }
 
     /// Row-wise dot products of a and b [rows, d]: [rows, 1] (PatchNCE's positive logits).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func rowDot<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         precondition(a.shape == b.shape, "rowDot: \(a.shape) and \(b.shape)")
         let rows = a.shape[0], d = a.shape[1]
