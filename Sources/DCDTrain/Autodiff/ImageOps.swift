@@ -52,9 +52,89 @@ extension Ops {
     }
 
     /// out[n, o, y, x] = b[o] + sum w[o, i, ky, kx] * x[n, i, y*s + ky, x*s + kx].
+    /// Stride 1 runs as row operations (out row += w * input row, and their transposes for the
+    /// gradients) that the compiler vectorizes; other strides use the plain loops.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func conv2d<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?, stride s: Int = 1) -> Variable<T> {
+        guard s == 1 else { return conv2dLoops(x, w, b, stride: s) }
+        let (n, ci, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (co, k) = (w.shape[0], w.shape[2])
+        precondition(w.shape[1] == ci && w.shape[3] == k && h >= k && wd >= k, "conv2d: input \(x.shape), weight \(w.shape)")
+        let oh = h - k + 1, ow = wd - k + 1
+        var out = [T](repeating: 0, count: n * co * oh * ow)
+        out.withUnsafeMutableBufferPointer { o in
+            x.values.withUnsafeBufferPointer { xv in
+                w.values.withUnsafeBufferPointer { wv in
+                    for b0 in 0..<n {
+                        for oc in 0..<co {
+                            let plane = o.baseAddress! + (b0 * co + oc) * oh * ow
+                            let bias = b?.values[oc] ?? 0
+                            for i in 0..<(oh * ow) { plane[i] = bias }
+                            for i in 0..<ci {
+                                for ky in 0..<k {
+                                    for kx in 0..<k {
+                                        let weight = wv[((oc * ci + i) * k + ky) * k + kx]
+                                        for oy in 0..<oh {
+                                            let src = xv.baseAddress! + ((b0 * ci + i) * h + oy + ky) * wd + kx
+                                            let dst = plane + oy * ow
+                                            for ox in 0..<ow { dst[ox] += weight * src[ox] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Variable(shape: [n, co, oh, ow], values: out, parents: [x, w] + (b.map { [$0] } ?? [])) { y in
+            var gx = [T](repeating: 0, count: x.count), gw = [T](repeating: 0, count: w.count), gb = [T](repeating: 0, count: co)
+            y.grad!.withUnsafeBufferPointer { g in
+                x.values.withUnsafeBufferPointer { xv in
+                    w.values.withUnsafeBufferPointer { wv in
+                        gx.withUnsafeMutableBufferPointer { gxv in
+                            for b0 in 0..<n {
+                                for oc in 0..<co {
+                                    let gplane = g.baseAddress! + (b0 * co + oc) * oh * ow
+                                    var sum: T = 0
+                                    for i in 0..<(oh * ow) { sum += gplane[i] }
+                                    gb[oc] += sum
+                                    for i in 0..<ci {
+                                        for ky in 0..<k {
+                                            for kx in 0..<k {
+                                                let wi = ((oc * ci + i) * k + ky) * k + kx
+                                                let weight = wv[wi]
+                                                var dot: T = 0
+                                                for oy in 0..<oh {
+                                                    let offset = ((b0 * ci + i) * h + oy + ky) * wd + kx
+                                                    let src = xv.baseAddress! + offset, dst = gxv.baseAddress! + offset
+                                                    let grow = gplane + oy * ow
+                                                    for ox in 0..<ow {
+                                                        dst[ox] += weight * grow[ox]
+                                                        dot += grow[ox] * src[ox]
+                                                    }
+                                                }
+                                                gw[wi] += dot
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            x.accumulate(gx)
+            w.accumulate(gw)
+            b?.accumulate(gb)
+        }
+    }
+
+    /// The plain definition (any stride); `conv2d` uses it for strides other than 1.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func conv2dLoops<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?, stride s: Int) -> Variable<T> {
         let (n, ci, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (co, k) = (w.shape[0], w.shape[2])
         precondition(w.shape[1] == ci && w.shape[3] == k && h >= k && wd >= k, "conv2d: input \(x.shape), weight \(w.shape)")
