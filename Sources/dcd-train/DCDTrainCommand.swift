@@ -35,14 +35,15 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = ThreadPool.availableCores
     @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
 
     func validate() throws {
-        guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, sampleEvery >= 1, patches >= 1, mlpWidth >= 1 else {
-            throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive")
+        guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, sampleEvery >= 1, patches >= 1, mlpWidth >= 1, (1...256).contains(threads) else {
+            throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive, --threads 1...256")
         }
         guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
@@ -128,6 +129,7 @@ struct DCDTrainCommand: ParsableCommand {
     }
 
     func train(from saved: SavedRun?, initial: [String: [String: (shape: [Int], values: [Float])]] = [:]) throws {
+        Ops.parallel = ThreadPool.runner(threads: threads)
         var random = TrainingRandom(seed: seed)
         let data = try UnpairedImages(rainy: rainy, clean: clean, loadSize: loadSize, crop: crop)
         var options = ObjectiveOptions()

@@ -35,6 +35,13 @@ struct TrainCommandTests {
         for net in ["G_A", "D_B", "F2"] {
             #expect(try Files.read(dir + "/run1/latest_net_\(net).safetensors") == (try Files.read(dir + "/run2/latest_net_\(net).safetensors")))
         }
+        // Any number of threads, the same bytes (tasks write disjoint outputs in a fixed order).
+        let serial = TestProcess.run("dcd-train", common + ["--out", dir + "/serial", "--threads", "1"])
+        let threaded = TestProcess.run("dcd-train", common + ["--out", dir + "/threaded", "--threads", "3"])
+        #expect(serial.status == 0 && threaded.status == 0)
+        for net in ["G_A", "D_A", "F1"] {
+            #expect(try Files.read(dir + "/serial/latest_net_\(net).safetensors") == (try Files.read(dir + "/threaded/latest_net_\(net).safetensors")))
+        }
         // Resume: 2 steps, then --resume to 4, equals 4 steps in one run, byte for byte.
         let four = common.map { $0 } + ["--save-every", "2"]
         var fourSteps = four

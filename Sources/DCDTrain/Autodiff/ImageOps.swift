@@ -66,8 +66,10 @@ extension Ops {
         out.withUnsafeMutableBufferPointer { o in
             x.values.withUnsafeBufferPointer { xv in
                 w.values.withUnsafeBufferPointer { wv in
-                    for b0 in 0..<n {
-                        for oc in 0..<co {
+                    // Output planes are independent: one task per (image, output channel).
+                    Ops.parallel.run(taskCount: n * co) { task in
+                        let b0 = task / co, oc = task % co
+                        do {
                             let plane = o.baseAddress! + (b0 * co + oc) * oh * ow
                             let bias = b?.values[oc] ?? 0
                             for i in 0..<(oh * ow) { plane[i] = bias }
@@ -93,29 +95,45 @@ extension Ops {
             y.grad!.withUnsafeBufferPointer { g in
                 x.values.withUnsafeBufferPointer { xv in
                     w.values.withUnsafeBufferPointer { wv in
+                        gw.withUnsafeMutableBufferPointer { gwv in
+                            gb.withUnsafeMutableBufferPointer { gbv in
+                                // Weight and bias gradients: one task per output channel (its weights).
+                                Ops.parallel.run(taskCount: co) { oc in
+                                    for b0 in 0..<n {
+                                        let gplane = g.baseAddress! + (b0 * co + oc) * oh * ow
+                                        var sum: T = 0
+                                        for i in 0..<(oh * ow) { sum += gplane[i] }
+                                        gbv[oc] += sum
+                                        for i in 0..<ci {
+                                            for ky in 0..<k {
+                                                for kx in 0..<k {
+                                                    var dot: T = 0
+                                                    for oy in 0..<oh {
+                                                        let src = xv.baseAddress! + ((b0 * ci + i) * h + oy + ky) * wd + kx
+                                                        let grow = gplane + oy * ow
+                                                        for ox in 0..<ow { dot += grow[ox] * src[ox] }
+                                                    }
+                                                    gwv[((oc * ci + i) * k + ky) * k + kx] += dot
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         gx.withUnsafeMutableBufferPointer { gxv in
-                            for b0 in 0..<n {
+                            // Input gradients: one task per (image, input channel) plane.
+                            Ops.parallel.run(taskCount: n * ci) { task in
+                                let b0 = task / ci, i = task % ci
                                 for oc in 0..<co {
                                     let gplane = g.baseAddress! + (b0 * co + oc) * oh * ow
-                                    var sum: T = 0
-                                    for i in 0..<(oh * ow) { sum += gplane[i] }
-                                    gb[oc] += sum
-                                    for i in 0..<ci {
-                                        for ky in 0..<k {
-                                            for kx in 0..<k {
-                                                let wi = ((oc * ci + i) * k + ky) * k + kx
-                                                let weight = wv[wi]
-                                                var dot: T = 0
-                                                for oy in 0..<oh {
-                                                    let offset = ((b0 * ci + i) * h + oy + ky) * wd + kx
-                                                    let src = xv.baseAddress! + offset, dst = gxv.baseAddress! + offset
-                                                    let grow = gplane + oy * ow
-                                                    for ox in 0..<ow {
-                                                        dst[ox] += weight * grow[ox]
-                                                        dot += grow[ox] * src[ox]
-                                                    }
-                                                }
-                                                gw[wi] += dot
+                                    for ky in 0..<k {
+                                        for kx in 0..<k {
+                                            let weight = wv[((oc * ci + i) * k + ky) * k + kx]
+                                            for oy in 0..<oh {
+                                                let dst = gxv.baseAddress! + ((b0 * ci + i) * h + oy + ky) * wd + kx
+                                                let grow = gplane + oy * ow
+                                                for ox in 0..<ow { dst[ox] += weight * grow[ox] }
                                             }
                                         }
                                     }

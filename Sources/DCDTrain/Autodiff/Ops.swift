@@ -1,3 +1,4 @@
+import DCDRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,6 +10,10 @@ import Darwin
 /// fast convolutions come with the trainer's kernels). Every backward adds into its inputs'
 /// gradients.
 public enum Ops {
+    /// The threads the heavy ops split their work over (`DCDRuntime.ParallelRunner`: the host's
+    /// hook; serial by default). Tasks write disjoint outputs, so results do not depend on it.
+    public nonisolated(unsafe) static var parallel: ParallelRunner = .serial
+
     // MARK: Elementwise
 
     /// y = scale * x + shift.
