@@ -16,7 +16,7 @@ struct DCDTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dcd-train",
         abstract: "Train DCD-GAN (rainy -> clean) from unpaired PNG folders on the CPU.",
-        discussion: "Work in progress (issue 5): the convolutions are the plain reference loops (slow); no speed benchmark yet.")
+        discussion: "Work in progress (issue 5): the convolutions are vectorized loops, about 14x slower than PyTorch on the CPU (tools/bench_train.py); the runtime kernels come next.")
 
     @Option(help: "Folder of rainy PNGs (domain A).") var rainy: String
     @Option(help: "Folder of clean PNGs (domain B).") var clean: String
