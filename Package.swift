@@ -71,7 +71,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dcd-train", dependencies: [
-            "DCDTrain", "DCDCompiler", "DCDImage", "DCDPlatform",
+            "DCDTrain", "DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dcd-run", dependencies: [

@@ -13,8 +13,8 @@ import DCDRuntime
 /// Per call (`run`), the tasks are claimed one at a time from an atomic counter by the calling
 /// thread and the workers alike, so a core that is slowed down (another process, a hypervisor
 /// taking it away) takes fewer tasks instead of holding the others up at the join. Workers wait
-/// for work by spinning briefly (a frame makes a few hundred calls, milliseconds apart at most
-/// in the heavy ops and microseconds apart in the light ones), then on a condition variable.
+/// for work by spinning briefly (a convolution makes up to four calls in a row: padded copy,
+/// accumulation, squares, normalisation), then on a condition variable.
 ///
 /// Invariant: one call at a time (the executors call the runner from one thread); `run`
 /// returns only after every task has returned, so `body` never outlives the call.
@@ -45,7 +45,7 @@ public final class ThreadPool: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var workerThreads: [pthread_t] = []
-    /// Spin iterations before a worker sleeps (about 50 us).
+    /// Polls of the call counter before a worker sleeps (not timed; a short spin).
     private static let spins = 20_000
 
     private init(threads: Int) {

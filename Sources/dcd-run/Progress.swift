@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DCDPlatform
+import DCDRuntime
 
 /// Progress of a folder run on standard error: on a terminal one bar redrawn in place (images
 /// done, images per second, time left), failures as lines above it; otherwise (a log, a pipe)
@@ -37,7 +38,7 @@ struct Progress {
             if finished == total { Files.writeStandardError("\n") }
         } else {
             switch outcome {
-            case .derained(let seconds): Files.writeStandardError("\(counter) \(name): derained in \(Self.fixed(seconds, 2)) s\n")
+            case .derained(let seconds): Files.writeStandardError("\(counter) \(name): derained in \(fixed(seconds, 2)) s\n")
             case .skipped: Files.writeStandardError("\(counter) \(name): skipped (output newer than input; --force redoes it)\n")
             case .failed(let message): Files.writeStandardError("\(counter) \(message)\n")
             }
@@ -46,7 +47,7 @@ struct Progress {
 
     /// Images per second over the images actually derained.
     private var rate: Double { computeSeconds > 0 ? Double(derained) / computeSeconds : 0 }
-    private var rateText: String { "\(Self.fixed(rate, 2)) images/s" }
+    private var rateText: String { "\(fixed(rate, 2)) images/s" }
     private var etaText: String {
         guard rate > 0 else { return "--:--" }
         let left = Int((Double(total - finished) / rate).rounded(.up))
@@ -55,15 +56,6 @@ struct Progress {
 
     var summary: String {
         let elapsed = ProcessClock.seconds() - start
-        return "\(total) image\(total == 1 ? "" : "s"): \(derained) derained, \(skipped) skipped (up to date), \(failed) failed; \(Self.fixed(elapsed, 1)) s, \(rateText)\n"
-    }
-
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let n = Int((value * scale).rounded())
-        let whole = n / Int(scale), fraction = n % Int(scale)
-        let f = String(fraction)
-        return digits == 0 ? "\(whole)" : "\(whole)." + String(repeating: "0", count: digits - f.count) + f
+        return "\(total) image\(total == 1 ? "" : "s"): \(derained) derained, \(skipped) skipped (up to date), \(failed) failed; \(fixed(elapsed, 1)) s, \(rateText)\n"
     }
 }

@@ -119,14 +119,14 @@ struct RawStreamRun {
             count += 1
             let now = ProcessClock.seconds()
             if now - lastReport >= 5 {
-                Files.writeStandardError("dcd-run: frame \(count), \(Progress.fixed(Double(count) / (now - start), 2)) fps\n")
+                Files.writeStandardError("dcd-run: frame \(count), \(fixed(Double(count) / (now - start), 2)) fps\n")
                 lastReport = now
             }
         }
         let seconds = ProcessClock.seconds() - start
-        var summary = "dcd-run: \(count) frame\(count == 1 ? "" : "s") of \(described) in \(Progress.fixed(seconds, 2)) s, \(Progress.fixed(seconds > 0 ? Double(count) / seconds : 0, 2)) fps"
+        var summary = "dcd-run: \(count) frame\(count == 1 ? "" : "s") of \(described) in \(fixed(seconds, 2)) s, \(fixed(seconds > 0 ? Double(count) / seconds : 0, 2)) fps"
         if reuseThreshold != nil {
-            func ms(_ seconds: Double, _ n: Int) -> String { n == 0 ? "-" : Progress.fixed(seconds * 1000 / Double(n), 1) }
+            func ms(_ seconds: Double, _ n: Int) -> String { n == 0 ? "-" : fixed(seconds * 1000 / Double(n), 1) }
             summary += "; InstanceNorm statistics reused on \(reused) of \(count) frames (network \(ms(ownSeconds, count - reused)) ms per key frame, \(ms(reusedSeconds, reused)) ms per reusing frame)"
         }
         Files.writeStandardError(summary + "\n")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DCDCompiler
 import DCDPlatform
+import DCDRuntime
 import DCDTrain
 
 /// `dcd-train --rainy trainA --clean trainB --out runs/x`: DCD-GAN on the CPU from unpaired
@@ -186,11 +187,7 @@ struct DCDTrainCommand: ParsableCommand {
         }
     }
 
-    func f(_ v: Double) -> String {
-        let n = Int((v * 1000).rounded())
-        let sign = n < 0 ? "-" : "", a = abs(n)
-        return "\(sign)\(a / 1000)." + String(repeating: "0", count: 3 - String(a % 1000).count) + "\(a % 1000)"
-    }
+    func f(_ v: Double) -> String { fixed(v, 3) }
 
     func save(_ model: DCDGAN<Float>, step: Int, random: TrainingRandom) throws {
         let meta = [("format", "pt"), ("dcd_step", "\(step)")]

@@ -1,5 +1,6 @@
 import DCDImage
 import DCDPlatform
+import DCDRuntime
 import DCDTrain
 
 /// What a run shows a user: sample grids (real A | fake B | real B | fake A, one row per
@@ -52,10 +53,7 @@ struct TrainingReport {
         try write()
     }
 
-    static func sampleName(_ step: Int) -> String {
-        let digits = String(step)
-        return "step_" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".png"
-    }
+    static func sampleName(_ step: Int) -> String { SavedRun.snapshotName(step) + ".png" }
 
     func write() throws {
         var tsv = "step\t" + Self.series.joined(separator: "\t") + "\n"
@@ -74,13 +72,13 @@ struct TrainingReport {
             let all = history.flatMap { [$0.values[pair], $0.values[pair + 1]] }
             let lo = all.min() ?? 0, hi = max(all.max() ?? 1, lo + 1e-9)
             let last = Double(history.last?.step ?? 1), first = Double(history.first?.step ?? 0)
-            page += "<h3>\(Self.series[pair]) (blue), \(Self.series[pair + 1]) (red): \(Self.fixed(lo))...\(Self.fixed(hi))</h3>\n"
+            page += "<h3>\(Self.series[pair]) (blue), \(Self.series[pair + 1]) (red): \(fixed(lo, 2))...\(fixed(hi, 2))</h3>\n"
             page += "<svg width=\"\(Int(w))\" height=\"\(Int(h))\" style=\"border:1px solid #ccc\">"
             for k in 0..<2 {
                 let points = history.map { e -> String in
                     let x = last > first ? (Double(e.step) - first) / (last - first) * (w - 10) + 5 : w / 2
                     let y = h - 5 - (e.values[pair + k] - lo) / (hi - lo) * (h - 10)
-                    return "\(Self.fixed(x)),\(Self.fixed(y))"
+                    return "\(fixed(x, 2)),\(fixed(y, 2))"
                 }
                 page += "<polyline fill=\"none\" stroke=\"\(colors[k])\" points=\"\(points.joined(separator: " "))\"/>"
             }
@@ -88,10 +86,5 @@ struct TrainingReport {
         }
         for step in samples.reversed() { page += "<h3>step \(step)</h3><img src=\"samples/\(Self.sampleName(step))\">\n" }
         return page + "</body></html>\n"
-    }
-
-    static func fixed(_ v: Double) -> String {
-        let n = Int((v * 100).rounded())
-        return (n < 0 ? "-" : "") + "\(abs(n) / 100)." + (abs(n) % 100 < 10 ? "0" : "") + "\(abs(n) % 100)"
     }
 }

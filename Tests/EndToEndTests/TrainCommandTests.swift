@@ -7,13 +7,18 @@ import DCDTestSupport
 /// dcd-train as a user runs it, on a tiny configuration: checkpoints the compiler reads, and the
 /// same seed giving the same bytes.
 struct TrainCommandTests {
-    @Test func tinyRunWritesReadableCheckpointsAndIsDeterministic() throws {
+    /// A fresh directory with folders A (rainy) and B (clean) holding the given fixture photos.
+    static func folders(rainy: [String], clean: [String]) throws -> String {
         let dir = TestProcess.temporaryDirectory()
-        try Files.makeDirectory(dir + "/A")
-        try Files.makeDirectory(dir + "/B")
-        try Files.writeAtomically(try Fixtures.bytes("photo_calibration_a.png"), to: dir + "/A/a.png")
-        try Files.writeAtomically(try Fixtures.bytes("img_24x20.png"), to: dir + "/A/b.png")
-        try Files.writeAtomically(try Fixtures.bytes("photo_calibration_b.png"), to: dir + "/B/c.png")
+        for (folder, names) in [("A", rainy), ("B", clean)] {
+            try Files.makeDirectory(dir + "/" + folder)
+            for name in names { try Files.writeAtomically(try Fixtures.bytes(name), to: "\(dir)/\(folder)/\(name)") }
+        }
+        return dir
+    }
+
+    @Test func tinyRunWritesReadableCheckpointsAndIsDeterministic() throws {
+        let dir = try Self.folders(rainy: ["photo_calibration_a.png", "img_24x20.png"], clean: ["photo_calibration_b.png"])
         let common = ["--rainy", dir + "/A", "--clean", dir + "/B", "--ngf", "2", "--n-blocks", "1", "--ndf", "2", "--crop", "32",
                       "--load-size", "36", "--nce-layers", "4,8,12", "--patches", "8", "--mlp-width", "8", "--steps", "2", "--seed", "7"]
         let first = TestProcess.run("dcd-train", common + ["--out", dir + "/run1"])
@@ -67,11 +72,7 @@ struct TrainCommandTests {
     }
 
     @Test func initFromReferenceCheckpoints() throws {
-        let dir = TestProcess.temporaryDirectory()
-        try Files.makeDirectory(dir + "/A")
-        try Files.makeDirectory(dir + "/B")
-        try Files.writeAtomically(try Fixtures.bytes("photo_calibration_a.png"), to: dir + "/A/a.png")
-        try Files.writeAtomically(try Fixtures.bytes("photo_calibration_b.png"), to: dir + "/B/b.png")
+        let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_b.png"])
         let reference = Fixtures.path("train/reference")
         let r = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/run", "--init-from", reference,
                                               "--crop", "32", "--load-size", "36", "--nce-layers", "4,8,12", "--patches", "8", "--mlp-width", "8",

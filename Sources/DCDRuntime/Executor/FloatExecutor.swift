@@ -91,19 +91,12 @@ public final class FloatExecutor {
         return result
     }
 
-    func paddedFrame(height: Int, width: Int) throws(RuntimeError) -> (height: Int, width: Int) {
-        let ph = paddedSize(height), pw = paddedSize(width)
-        guard height >= 1, width >= 1, ph - height < height, pw - width < width else {
-            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
-        }
-        return (ph, pw)
-    }
 
     /// One frame through the ops, its input written into the first map by `fill`; the last map,
     /// valid until the next run.
     func runFrame(height: Int, width: Int, _ parallel: ParallelRunner, _ opFinished: (Int) -> Void,
                   fill: (InterleavedMap<Float>) -> Void) throws(RuntimeError) -> InterleavedMap<Float> {
-        let (ph, pw) = try paddedFrame(height: height, width: width)
+        let (ph, pw) = try program.paddedFrame(height: height, width: width)
         if frame?.height != ph || frame?.width != pw {
             frame?.release()
             frame = nil
@@ -122,15 +115,15 @@ public final class FloatExecutor {
 
     /// Bytes of host memory a frame of this size needs (`prepare`), each buffer 64-byte aligned.
     public func workspaceBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
-        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
-        let (ph, pw) = try paddedFrame(height: height, width: width)
+        if usesReference { throw RuntimeError.referenceOwnsMemory(referenceReason!) }
+        let (ph, pw) = try program.paddedFrame(height: height, width: width)
         return try FramePlan.layout(program, steps: steps, height: ph, width: pw).hostBytes
     }
 
     /// Plans frames of this size in host memory, as `Int8Executor.prepare`.
     public func prepare(height: Int, width: Int, workspace: UnsafeMutableRawPointer, byteCount: Int) throws(RuntimeError) {
-        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
-        let (ph, pw) = try paddedFrame(height: height, width: width)
+        if usesReference { throw RuntimeError.referenceOwnsMemory(referenceReason!) }
+        let (ph, pw) = try program.paddedFrame(height: height, width: width)
         let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw)
         guard byteCount >= layout.hostBytes else {
             throw RuntimeError(.unsupportedInput, "a \(width)x\(height) frame needs a workspace of \(layout.hostBytes) bytes, got \(byteCount)")
@@ -144,7 +137,7 @@ public final class FloatExecutor {
     public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
                        parallel: ParallelRunner = .serial) throws(RuntimeError) {
         guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
-        let (ph, pw) = try paddedFrame(height: description.height, width: description.width)
+        let (ph, pw) = try program.paddedFrame(height: description.height, width: description.width)
         guard let f = frame, !f.owned, f.height == ph, f.width == pw else {
             throw RuntimeError(.notPrepared, "no workspace prepared for \(description.width)x\(description.height) frames: call prepare first")
         }

@@ -200,20 +200,12 @@ public final class Int8Executor {
         return result
     }
 
-    /// Checks that a height x width frame can go through the network; its padded size.
-    func paddedFrame(height: Int, width: Int) throws(RuntimeError) -> (height: Int, width: Int) {
-        let ph = paddedSize(height), pw = paddedSize(width)
-        guard height >= 1, width >= 1, ph - height < height, pw - width < width else {
-            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) image is too small: sides are padded to a multiple of \(program.sizeMultiple) by reflection")
-        }
-        return (ph, pw)
-    }
 
     /// One frame through the ops, its input written into the first map by `fill`; the last map
     /// (valid until the next run), or nil when `control.stopAfter` ended the run early.
     func runFrame(height: Int, width: Int, _ parallel: ParallelRunner, _ control: RunControl, _ opFinished: (Int) -> Void,
                   fill: (InterleavedByteMap) -> Void) throws(RuntimeError) -> InterleavedByteMap? {
-        let (ph, pw) = try paddedFrame(height: height, width: width)
+        let (ph, pw) = try program.paddedFrame(height: height, width: width)
         if frame?.height != ph || frame?.width != pw || (frame?.bandRows ?? 0 > 0) != control.banded {
             // A host's workspace serves the size it was prepared for; other sizes get their own.
             if let old = frame, !old.owned { frame = nil }
@@ -241,8 +233,8 @@ public final class Int8Executor {
     /// Bytes of host memory a frame of this size needs (`prepare`): every buffer of a run, each
     /// 64-byte aligned; the packed weights (allocated at load) are not included.
     public func workspaceBytes(height: Int, width: Int) throws(RuntimeError) -> Int {
-        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
-        let (ph, pw) = try paddedFrame(height: height, width: width)
+        if usesReference { throw RuntimeError.referenceOwnsMemory(referenceReason!) }
+        let (ph, pw) = try program.paddedFrame(height: height, width: width)
         return try FramePlan.layout(program, steps: steps, height: ph, width: pw).hostBytes
     }
 
@@ -250,8 +242,8 @@ public final class Int8Executor {
     /// owned by the host and kept until another `prepare` or the executor's end). After this,
     /// `derain(frame:...)` of that size allocates nothing.
     public func prepare(height: Int, width: Int, workspace: UnsafeMutableRawPointer, byteCount: Int) throws(RuntimeError) {
-        if usesReference { throw RuntimeError(.invalidProgram, "this model runs on the reference executor (\(referenceReason!)), which allocates its own memory") }
-        let (ph, pw) = try paddedFrame(height: height, width: width)
+        if usesReference { throw RuntimeError.referenceOwnsMemory(referenceReason!) }
+        let (ph, pw) = try program.paddedFrame(height: height, width: width)
         let layout = try FramePlan.layout(program, steps: steps, height: ph, width: pw)
         guard byteCount >= layout.hostBytes else {
             throw RuntimeError(.unsupportedInput, "a \(width)x\(height) frame needs a workspace of \(layout.hostBytes) bytes, got \(byteCount)")
@@ -265,7 +257,7 @@ public final class Int8Executor {
     public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
                        parallel: ParallelRunner = .serial) throws(RuntimeError) {
         guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
-        let (ph, pw) = try paddedFrame(height: description.height, width: description.width)
+        let (ph, pw) = try program.paddedFrame(height: description.height, width: description.width)
         guard let f = frame, !f.owned, f.height == ph, f.width == pw, f.bandRows == 0 else {
             throw RuntimeError(.notPrepared, "no workspace prepared for \(description.width)x\(description.height) frames: call prepare first")
         }

@@ -238,6 +238,16 @@ public struct ModelProgram: Sendable, Equatable {
 
     /// `n` rounded up to the size multiple (the executors reflect-pad image sides to it).
     public func paddedSize(_ n: Int) -> Int { (n + sizeMultiple - 1) / sizeMultiple * sizeMultiple }
+
+    /// The padded size of a height x width frame; an error when a side is too small to be
+    /// reflect-padded to the size multiple (the padding must be smaller than the side).
+    public func paddedFrame(height: Int, width: Int) throws(RuntimeError) -> (height: Int, width: Int) {
+        let ph = paddedSize(height), pw = paddedSize(width)
+        guard height >= 1, width >= 1, ph - height < height, pw - width < width else {
+            throw RuntimeError(.unsupportedInput, "a \(width)x\(height) image is too small: sides are padded to a multiple of \(sizeMultiple) by reflection")
+        }
+        return (ph, pw)
+    }
     public var ops: [ModelOp]
     public var tensors: [ModelTensor]
     public var encoding: PixelEncoding

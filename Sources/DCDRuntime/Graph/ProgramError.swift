@@ -21,4 +21,9 @@ public struct RuntimeError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String { message }
+
+    /// Host-memory runs (`prepare`) need the fast executors; `reason` says why a program is not on them.
+    static func referenceOwnsMemory(_ reason: String) -> RuntimeError {
+        RuntimeError(.invalidProgram, "this model runs on the reference executor (\(reason)), which allocates its own memory")
+    }
 }
