@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "DCDImage", dependencies: ["CLibPNG", "DCDRuntime"]),
 
         // The trainer: reverse-mode differentiation of the DCD-GAN objective.
-        .target(name: "DCDTrain", dependencies: ["DCDRuntime"]),
+        .target(name: "DCDTrain", dependencies: ["DCDRuntime"], swiftSettings: cpuSettings),
 
         // Host services for the command-line tools: files (atomic writes), directories, threads.
         .target(name: "DCDPlatform", dependencies: ["DCDRuntime"]),
@@ -74,6 +74,9 @@ let package = Package(
             "DCDTrain", "DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmark of the trainer's convolution kernels on a generator's layer shapes.
+        .executableTarget(name: "dcd-train-kernel-bench", dependencies: ["DCDTrain", "DCDRuntime", "DCDPlatform"],
+                          path: "tools/train-kernel-bench"),
         .executableTarget(name: "dcd-run", dependencies: [
             "DCDRuntime", "DCDImage", "DCDPlatform",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,28 +17,47 @@ extension Ops {
         return s
     }
 
-    /// Pads H by (top, bottom) and W by (left, right).
+    /// Pads H by (top, bottom) and W by (left, right) (negative amounts crop).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func pad<T>(_ x: Variable<T>, top: Int, bottom: Int, left: Int, right: Int, mode: Padding) -> Variable<T> {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(mode == .zero || (top < h && bottom < h && left < w && right < w), "reflect padding must be smaller than the side")
         let oh = h + top + bottom, ow = w + left + right
-        // For each output element, its source element (or -1).
-        var index = [Int](repeating: -1, count: n * c * oh * ow)
-        for plane in 0..<(n * c) {
-            for oy in 0..<oh {
-                guard let sy = source(oy, before: top, h, mode) else { continue }
-                for ox in 0..<ow {
-                    guard let sx = source(ox, before: left, w, mode) else { continue }
-                    index[(plane * oh + oy) * ow + ox] = (plane * h + sy) * w + sx
+        // Source row of every output row and source column of every output column (-1: zero).
+        let rows = (0..<oh).map { source($0, before: top, h, mode) ?? -1 }
+        let columns = (0..<ow).map { source($0, before: left, w, mode) ?? -1 }
+        // The output columns that copy a contiguous run of the source row: left ..< left + w
+        // clipped to the output.
+        let run = max(0, left)..<min(ow, left + w)
+        let planes = n * c
+        var out = [T](repeating: 0, count: planes * oh * ow)
+        out.withUnsafeMutableBufferPointer { o in
+            x.values.withUnsafeBufferPointer { xv in
+                for plane in 0..<planes {
+                    for oy in 0..<oh where rows[oy] >= 0 {
+                        let src = xv.baseAddress! + (plane * h + rows[oy]) * w, dst = o.baseAddress! + (plane * oh + oy) * ow
+                        for ox in 0..<run.lowerBound where columns[ox] >= 0 { dst[ox] = src[columns[ox]] }
+                        if !run.isEmpty { (dst + run.lowerBound).update(from: src + run.lowerBound - left, count: run.count) }
+                        for ox in run.upperBound..<ow where columns[ox] >= 0 { dst[ox] = src[columns[ox]] }
+                    }
                 }
             }
         }
-        return Variable(shape: [n, c, oh, ow], values: index.map { $0 >= 0 ? x.values[$0] : 0 }, parents: [x]) { y in
-            let g = y.grad!
+        return Variable(shape: [n, c, oh, ow], values: out, parents: [x]) { y in
             var gx = [T](repeating: 0, count: x.count)
-            for (i, s) in index.enumerated() where s >= 0 { gx[s] += g[i] }
+            gx.withUnsafeMutableBufferPointer { gv in
+                y.grad!.withUnsafeBufferPointer { g in
+                    for plane in 0..<planes {
+                        for oy in 0..<oh where rows[oy] >= 0 {
+                            let src = g.baseAddress! + (plane * oh + oy) * ow, dst = gv.baseAddress! + (plane * h + rows[oy]) * w
+                            for ox in 0..<run.lowerBound where columns[ox] >= 0 { dst[columns[ox]] += src[ox] }
+                            for ox in run { dst[ox - left] += src[ox] }
+                            for ox in run.upperBound..<ow where columns[ox] >= 0 { dst[columns[ox]] += src[ox] }
+                        }
+                    }
+                }
+            }
             x.accumulate(gx)
         }
     }
@@ -52,12 +71,79 @@ extension Ops {
     }
 
     /// out[n, o, y, x] = b[o] + sum w[o, i, ky, kx] * x[n, i, y*s + ky, x*s + kx].
-    /// Stride 1 runs as row operations (out row += w * input row, and their transposes for the
-    /// gradients) that the compiler vectorizes; other strides use the plain loops.
+    /// Stride 1 runs on the packed matrix multiply in Float and as row operations in Double;
+    /// other strides use the plain loops.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func conv2d<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?, stride s: Int = 1) -> Variable<T> {
         guard s == 1 else { return conv2dLoops(x, w, b, stride: s) }
+        if T.self == Float.self {
+            return conv2dFloat(x as! Variable<Float>, w as! Variable<Float>, b.map { $0 as! Variable<Float> }) as! Variable<T>
+        }
+        return conv2dRows(x, w, b)
+    }
+
+    /// Float stride-1 convolutions on the packed SIMD matrix multiply (`FloatConvolution`).
+    static func conv2dFloat(_ x: Variable<Float>, _ w: Variable<Float>, _ b: Variable<Float>?) -> Variable<Float> {
+        let (n, ci, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (co, k) = (w.shape[0], w.shape[2])
+        precondition(w.shape[1] == ci && w.shape[3] == k && h >= k && wd >= k, "conv2d: input \(x.shape), weight \(w.shape)")
+        let g = FloatConvolution.Geometry(channels: ci, height: h, width: wd, outputs: co, kernel: k)
+        let (inputSize, outputSize) = (ci * h * wd, co * g.outputHeight * g.outputWidth)
+        let parallel = Ops.parallel
+        var out = [Float](repeating: 0, count: n * outputSize)
+        out.withUnsafeMutableBufferPointer { o in
+            x.values.withUnsafeBufferPointer { xv in
+                w.values.withUnsafeBufferPointer { wv in
+                    func run(_ bias: UnsafePointer<Float>?) {
+                        for image in 0..<n {
+                            FloatConvolution.forward(xv.baseAddress! + image * inputSize, wv.baseAddress!, bias: bias, g,
+                                                    into: o.baseAddress! + image * outputSize, parallel: parallel)
+                        }
+                    }
+                    if let b { b.values.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+                }
+            }
+        }
+        return Variable(shape: [n, co, g.outputHeight, g.outputWidth], values: out, parents: [x, w] + (b.map { [$0] } ?? [])) { y in
+            y.grad!.withUnsafeBufferPointer { gv in
+                if x.requiresGrad {
+                    var gx = [Float](repeating: 0, count: x.count)
+                    gx.withUnsafeMutableBufferPointer { gxv in
+                        w.values.withUnsafeBufferPointer { wv in
+                            for image in 0..<n {
+                                FloatConvolution.inputGradient(gv.baseAddress! + image * outputSize, wv.baseAddress!, g,
+                                                              into: gxv.baseAddress! + image * inputSize, parallel: parallel)
+                            }
+                        }
+                    }
+                    x.accumulate(gx)
+                }
+                if w.requiresGrad || b?.requiresGrad == true {
+                    var gw = [Float](repeating: 0, count: w.count), gb = [Float](repeating: 0, count: co)
+                    gw.withUnsafeMutableBufferPointer { gwv in
+                        gb.withUnsafeMutableBufferPointer { gbv in
+                            x.values.withUnsafeBufferPointer { xv in
+                                for image in 0..<n {
+                                    FloatConvolution.weightGradient(xv.baseAddress! + image * inputSize, gv.baseAddress! + image * outputSize, g,
+                                                                   into: gwv.baseAddress!, bias: gbv.baseAddress!, parallel: parallel)
+                                }
+                            }
+                        }
+                    }
+                    w.accumulate(gw)
+                    b?.accumulate(gb)
+                }
+            }
+        }
+    }
+
+    /// Stride-1 convolutions as row operations (out row += w * input row, and their transposes
+    /// for the gradients): the Double path of the gradient checks, and the reference the float
+    /// matrix-multiply path is tested against.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func conv2dRows<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?) -> Variable<T> {
         let (n, ci, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (co, k) = (w.shape[0], w.shape[2])
         precondition(w.shape[1] == ci && w.shape[3] == k && h >= k && wd >= k, "conv2d: input \(x.shape), weight \(w.shape)")
@@ -207,68 +293,101 @@ extension Ops {
 
     /// The antialiasing filters: the same fixed K x K taps on every channel, stride s; or, with
     /// `transposed`, the transposed convolution (out[y*s + ky, x*s + kx] += taps * in[y, x];
-    /// output (H - 1) s + K). No gradient to the taps (they are constants).
+    /// output (H - 1) s + K). No gradient to the taps (they are constants). Planes are
+    /// independent tasks.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func blur<T>(_ x: Variable<T>, taps: [T], kernel k: Int, stride s: Int, transposed: Bool = false) -> Variable<T> {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = transposed ? ((h - 1) * s + k, (w - 1) * s + k) : ((h - k) / s + 1, (w - k) / s + 1)
-        // Per (input element, output element, tap) triple, the plain definition both ways.
-        func visit(_ body: (_ input: Int, _ output: Int, _ tap: T) -> Void) {
-            let (sh, sw) = transposed ? (h, w) : (oh, ow)  // the side the stride steps over
-            for plane in 0..<(n * c) {
-                for a in 0..<sh {
-                    for b in 0..<sw {
-                        for ky in 0..<k {
-                            for kx in 0..<k {
-                                let (iy, ix, oy, ox) = transposed ? (a, b, a * s + ky, b * s + kx) : (a * s + ky, b * s + kx, a, b)
-                                body((plane * h + iy) * w + ix, (plane * oh + oy) * ow + ox, taps[ky * k + kx])
-                            }
-                        }
+        // The strided side: "fine" is the side indexed y*s + ky, "coarse" the side indexed y.
+        let (fineH, fineW, coarseH, coarseW) = transposed ? (oh, ow, h, w) : (h, w, oh, ow)
+        /// coarse[y, x] += sum taps * fine[y*s + ky, x*s + kx] (gather), per plane.
+        func gather(_ fine: UnsafePointer<T>, _ coarse: UnsafeMutablePointer<T>) {
+            for y in 0..<coarseH {
+                let dst = coarse + y * coarseW
+                for ky in 0..<k {
+                    let src = fine + (y * s + ky) * fineW
+                    for kx in 0..<k {
+                        let t = taps[ky * k + kx]
+                        for x in 0..<coarseW { dst[x] += t * src[x * s + kx] }
                     }
                 }
             }
         }
-        var out = [T](repeating: 0, count: n * c * oh * ow)
-        visit { i, o, t in out[o] += t * x.values[i] }
+        /// fine[y*s + ky, x*s + kx] += taps * coarse[y, x] (scatter), per plane.
+        func scatter(_ coarse: UnsafePointer<T>, _ fine: UnsafeMutablePointer<T>) {
+            for y in 0..<coarseH {
+                let src = coarse + y * coarseW
+                for ky in 0..<k {
+                    let dst = fine + (y * s + ky) * fineW
+                    for kx in 0..<k {
+                        let t = taps[ky * k + kx]
+                        for x in 0..<coarseW { dst[x * s + kx] += t * src[x] }
+                    }
+                }
+            }
+        }
+        let parallel = Ops.parallel
+        func each(_ input: [T], _ inputPlane: Int, _ outputPlane: Int, _ body: (UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) -> [T] {
+            var output = [T](repeating: 0, count: n * c * outputPlane)
+            output.withUnsafeMutableBufferPointer { o in
+                input.withUnsafeBufferPointer { i in
+                    parallel.run(taskCount: n * c) { plane in body(i.baseAddress! + plane * inputPlane, o.baseAddress! + plane * outputPlane) }
+                }
+            }
+            return output
+        }
+        let out = each(x.values, h * w, oh * ow, transposed ? scatter : gather)
         return Variable(shape: [n, c, oh, ow], values: out, parents: [x]) { y in
-            let g = y.grad!
-            var gx = [T](repeating: 0, count: x.count)
-            visit { i, o, t in gx[i] += t * g[o] }
-            x.accumulate(gx)
+            x.accumulate(each(y.grad!, oh * ow, h * w, transposed ? gather : scatter))
         }
     }
 
     /// InstanceNorm2d without affine parameters: per (n, c) plane, (x - mean) / sqrt(var + eps)
-    /// with the biased variance, as torch.
+    /// with the biased variance, as torch. Statistics are summed in Double; planes are
+    /// independent tasks.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func instanceNorm<T>(_ x: Variable<T>, eps: T = 1e-5) -> Variable<T> {
         let planes = x.shape[0] * x.shape[1], size = x.shape[2] * x.shape[3]
-        var out = x.values
-        var inverse = [T](repeating: 0, count: planes)
-        for p in 0..<planes {
-            let range = (p * size)..<((p + 1) * size)
-            var mean = 0.0, variance = 0.0
-            for i in range { mean += Double(x.values[i]) }
-            mean /= Double(size)
-            for i in range { let d = Double(x.values[i]) - mean; variance += d * d }
-            variance /= Double(size)
-            let inv = 1 / (variance + Double(eps)).squareRoot()
-            inverse[p] = T(inv)
-            for i in range { out[i] = T((Double(x.values[i]) - mean) * inv) }
+        var out = [T](repeating: 0, count: x.count)
+        var inverse = [Double](repeating: 0, count: planes)
+        let parallel = Ops.parallel
+        out.withUnsafeMutableBufferPointer { o in
+            inverse.withUnsafeMutableBufferPointer { inv in
+                x.values.withUnsafeBufferPointer { xv in
+                    parallel.run(taskCount: planes) { p in
+                        let src = xv.baseAddress! + p * size, dst = o.baseAddress! + p * size
+                        var mean = 0.0, variance = 0.0
+                        for i in 0..<size { mean += Double(src[i]) }
+                        mean /= Double(size)
+                        for i in 0..<size { let d = Double(src[i]) - mean; variance += d * d }
+                        variance /= Double(size)
+                        let scale = 1 / (variance + Double(eps)).squareRoot()
+                        inv[p] = scale
+                        for i in 0..<size { dst[i] = T((Double(src[i]) - mean) * scale) }
+                    }
+                }
+            }
         }
         return Variable(shape: x.shape, values: out, parents: [x]) { y in
-            let g = y.grad!
             var gx = [T](repeating: 0, count: x.count)
-            for p in 0..<planes {
-                let range = (p * size)..<((p + 1) * size)
-                var meanG = 0.0, meanGY = 0.0
-                for i in range { meanG += Double(g[i]); meanGY += Double(g[i]) * Double(out[i]) }
-                meanG /= Double(size)
-                meanGY /= Double(size)
-                // dx = (g - mean(g) - y mean(g y)) / sigma.
-                for i in range { gx[i] = T((Double(g[i]) - meanG - Double(out[i]) * meanGY) * Double(inverse[p])) }
+            gx.withUnsafeMutableBufferPointer { gv in
+                y.grad!.withUnsafeBufferPointer { g in
+                    out.withUnsafeBufferPointer { o in
+                        parallel.run(taskCount: planes) { p in
+                            let gp = g.baseAddress! + p * size, yp = o.baseAddress! + p * size, dst = gv.baseAddress! + p * size
+                            var meanG = 0.0, meanGY = 0.0
+                            for i in 0..<size { meanG += Double(gp[i]); meanGY += Double(gp[i]) * Double(yp[i]) }
+                            meanG /= Double(size)
+                            meanGY /= Double(size)
+                            // dx = (g - mean(g) - y mean(g y)) / sigma.
+                            let scale = inverse[p]
+                            for i in 0..<size { dst[i] = T((Double(gp[i]) - meanG - Double(yp[i]) * meanGY) * scale) }
+                        }
+                    }
+                }
             }
             x.accumulate(gx)
         }

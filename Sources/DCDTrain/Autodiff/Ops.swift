@@ -49,8 +49,13 @@ public enum Ops {
 
     public static func leakyRelu<T>(_ x: Variable<T>, slope: T) -> Variable<T> {
         Variable(shape: x.shape, values: x.values.map { $0 > 0 ? $0 : slope * $0 }, parents: [x]) { y in
-            let g = y.grad!
-            x.accumulate((0..<g.count).map { x.values[$0] > 0 ? g[$0] : slope * g[$0] })
+            var d = y.grad!
+            d.withUnsafeMutableBufferPointer { dv in
+                x.values.withUnsafeBufferPointer { xv in
+                    for i in 0..<dv.count where !(xv[i] > 0) { dv[i] *= slope }
+                }
+            }
+            x.accumulate(d)
         }
     }
 
@@ -133,6 +138,16 @@ public enum Ops {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func linear<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?) -> Variable<T> {
+        if T.self == Float.self {
+            return linearGEMM(x as! Variable<Float>, w as! Variable<Float>, b.map { $0 as! Variable<Float> }) as! Variable<T>
+        }
+        return linearLoops(x, w, b)
+    }
+
+    /// The plain loops of `linear` (Double, and the Float path's reference).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func linearLoops<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?) -> Variable<T> {
         let rows = x.shape[0], inputs = x.shape[1], outputs = w.shape[0]
         precondition(w.shape[1] == inputs, "linear: input \(x.shape), weight \(w.shape)")
         var out = [T](repeating: 0, count: rows * outputs)
@@ -166,6 +181,16 @@ public enum Ops {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func matmulTransposed<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
+        if T.self == Float.self {
+            return matmulTransposedGEMM(a as! Variable<Float>, b as! Variable<Float>) as! Variable<T>
+        }
+        return matmulTransposedLoops(a, b)
+    }
+
+    /// The plain loops of `matmulTransposed` (Double, and the Float path's reference).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func matmulTransposedLoops<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         let m = a.shape[0], d = a.shape[1], n = b.shape[0]
         precondition(b.shape[1] == d, "matmulTransposed: \(a.shape) and \(b.shape)")
         var out = [T](repeating: 0, count: m * n)

@@ -40,10 +40,9 @@ public final class Variable<T: BinaryFloatingPoint> {
     /// Adds `g` (same count as values) into the gradient.
     func accumulate(_ g: [T]) {
         guard requiresGrad else { return }
-        if grad == nil {
-            grad = g
-        } else {
-            for i in 0..<g.count { grad![i] += g[i] }
+        guard grad != nil else { grad = g; return }
+        grad!.withUnsafeMutableBufferPointer { d in
+            g.withUnsafeBufferPointer { s in for i in 0..<s.count { d[i] += s[i] } }
         }
     }
 

@@ -23,17 +23,40 @@ public final class Adam<T: BinaryFloatingPoint> {
     }
 
     /// One update from the parameters' gradients (zeros where none flowed).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func update() {
         step += 1
         let correction1 = 1 - T(Double(beta1).power(step)), correction2Root = T((1 - Double(beta2).power(step)).squareRoot())
-        let stepSize = learningRate / correction1
+        let (stepSize, beta1, beta2, epsilon) = (learningRate / correction1, self.beta1, self.beta2, self.epsilon)
         for (i, p) in parameters.enumerated() {
-            let g = p.gradient
-            for j in 0..<p.count {
-                firstMoments[i][j] = beta1 * firstMoments[i][j] + (1 - beta1) * g[j]
-                secondMoments[i][j] = beta2 * secondMoments[i][j] + (1 - beta2) * g[j] * g[j]
-                let denominator = T(Double(secondMoments[i][j]).squareRoot()) / correction2Root + epsilon
-                p.values[j] -= stepSize * firstMoments[i][j] / denominator
+            guard let gradient = p.grad else {
+                // g = 0: the moments decay and the parameter still moves by the first moment.
+                Self.apply(&p.values, &firstMoments[i], &secondMoments[i], nil, stepSize, beta1, beta2, epsilon, correction2Root)
+                continue
+            }
+            gradient.withUnsafeBufferPointer { g in
+                Self.apply(&p.values, &firstMoments[i], &secondMoments[i], g.baseAddress!, stepSize, beta1, beta2, epsilon, correction2Root)
+            }
+        }
+    }
+
+    /// The per-element update of one parameter tensor (g nil: zeros).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func apply(_ values: inout [T], _ first: inout [T], _ second: inout [T], _ g: UnsafePointer<T>?,
+                      _ stepSize: T, _ beta1: T, _ beta2: T, _ epsilon: T, _ correction2Root: T) {
+        values.withUnsafeMutableBufferPointer { p in
+            first.withUnsafeMutableBufferPointer { m in
+                second.withUnsafeMutableBufferPointer { v in
+                    for j in 0..<p.count {
+                        let gj = g?[j] ?? 0
+                        m[j] = beta1 * m[j] + (1 - beta1) * gj
+                        v[j] = beta2 * v[j] + (1 - beta2) * gj * gj
+                        let denominator = v[j].squareRoot() / correction2Root + epsilon
+                        p[j] -= stepSize * m[j] / denominator
+                    }
+                }
             }
         }
     }
