@@ -131,6 +131,7 @@ struct DCDTrainCommand: ParsableCommand {
 
     func train(from saved: SavedRun?, initial: [String: [String: (shape: [Int], values: [Float])]] = [:]) throws {
         Ops.parallel = ThreadPool.runner(threads: threads)
+        HeapTuning.keepFreedMemory()
         var random = TrainingRandom(seed: seed)
         let data = try UnpairedImages(rainy: rainy, clean: clean, loadSize: loadSize, crop: crop)
         var options = ObjectiveOptions()

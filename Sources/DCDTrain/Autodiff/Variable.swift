@@ -75,3 +75,14 @@ public final class Variable<T: BinaryFloatingPoint> {
     /// Clears the gradient (parameters between steps).
     public func zeroGrad() { grad = nil }
 }
+
+extension Ops {
+    /// An array of `count` elements that `fill` writes completely (no zeroing pass before).
+    @inline(__always)
+    static func filled<T>(_ count: Int, _ fill: (UnsafeMutableBufferPointer<T>) -> Void) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+    }
+}

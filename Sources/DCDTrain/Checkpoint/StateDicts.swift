@@ -8,7 +8,8 @@ extension ResnetGenerator {
         func param(_ key: String) { let p = parameters[key]!; out.append((key, p.shape, p.values.map { Float($0) })) }
         func conv(_ index: String) { param(index + ".weight"); param(index + ".bias") }
         func filter(_ index: Int, channels: Int, taps: [T], k: Int) {
-            out.append(("model.\(index).filt", [channels, 1, k, k], (0..<channels).flatMap { _ in taps.map { Float($0) } }))
+            let filter = Self.filter(taps).map { Float($0) }
+            out.append(("model.\(index).filt", [channels, 1, k, k], (0..<channels).flatMap { _ in filter }))
         }
         conv("model.1"); conv("model.4")
         filter(7, channels: 2 * ngf, taps: Self.downTaps, k: 3)
@@ -27,7 +28,7 @@ extension ResnetGenerator {
 extension PatchDiscriminator {
     public func stateDict() -> [NamedTensor] {
         var out: [NamedTensor] = []
-        let taps = ResnetGenerator<T>.downTaps.map { Float($0) }
+        let taps = ResnetGenerator<T>.filter(ResnetGenerator<T>.downTaps).map { Float($0) }
         for (index, _, cout) in Self.convolutions(ndf: ndf) {
             for suffix in ["weight", "bias"] {
                 let p = parameters["model.\(index).\(suffix)"]!

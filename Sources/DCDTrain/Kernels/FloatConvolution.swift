@@ -74,20 +74,21 @@ enum FloatConvolution {
         var starts = Array(stride(from: 0, through: g.outputWidth - nr, by: nr))
         if starts.last! + nr < ow { starts.append(g.outputWidth - nr) }
         let width = min(nr, ow)
-        let bands = parallel.bandCount(rows: oh, groups: panels)
+        // Tasks are bands of output rows, swept one column strip (nr output columns) at a time,
+        // down the rows, all channel panels per tile: the strip's input rows (k rows x channels
+        // x nr + k - 1 floats) and the packed weights stay in L1 while the tiles reuse them.
         offsets.withUnsafeBufferPointer { offsets in
-            parallel.run(taskCount: panels * bands) { task in
-                let q = task / bands
-                let rows = ParallelRunner.band(task % bands, of: bands, 0..<oh)
-                let height = min(mr, g.outputs - q * mr)
-                let outputs = out + q * mr * plane
-                // The sums start from the bias and never read C: the overlapping last tile
-                // rewrites the same values.
-                for oy in rows {
-                    for x0 in starts {
-                        FloatGEMMKernel.run(rows: height, columns: width, depth: depth, packed + q * depth * mr, x + oy * g.width + x0,
-                                            offsets: offsets.baseAddress!, start: bias.map { $0 + q * mr },
-                                            outputs + oy * ow + x0, ldc: plane, load: false)
+            parallel.runBands(0..<oh) { rows in
+                for x0 in starts {
+                    for oy in rows {
+                        let input = x + oy * g.width + x0
+                        for q in 0..<panels {
+                            // The sums start from the bias and never read C: the overlapping
+                            // last tile rewrites the same values.
+                            FloatGEMMKernel.run(rows: min(mr, g.outputs - q * mr), columns: width, depth: depth, packed + q * depth * mr, input,
+                                                offsets: offsets.baseAddress!, start: bias.map { $0 + q * mr },
+                                                out + q * mr * plane + oy * ow + x0, ldc: plane, load: false)
+                        }
                     }
                 }
             }
@@ -122,30 +123,71 @@ enum FloatConvolution {
     }
 
     /// gw[co, K] += gOut[co, P] . x[tap k] and gb[co] += sum over P of gOut (gb may be nil).
+    ///
+    /// Tasks own tiles of (output channels x taps); each sweeps its tiles over blocks of rows
+    /// (`FloatDotKernel.accumulate`, accumulators kept in memory between blocks) so that a block
+    /// of gOut rows and the input rows under it stay in L1 across the tiles.
     static func weightGradient(_ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>, _ g: Geometry,
                                into gw: UnsafeMutablePointer<Float>, bias gb: UnsafeMutablePointer<Float>?,
                                parallel: ParallelRunner) {
-        let (oh, ow, depth) = (g.outputHeight, g.outputWidth, g.depth)
-        let plane = oh * ow
-        let (tr, tj) = (FloatDotKernel.rows, FloatDotKernel.columns)
+        typealias Tile = FloatDotKernel.Selected
+        let (oh, ow, depth, lanes) = (g.outputHeight, g.outputWidth, g.depth, FloatDotKernel.lanes)
+        let (tr, tj) = (Tile.rows, Tile.columns)
+        // Rows padded to whole vectors: gOut copied with zero columns up to `width`; x read as
+        // is, past each row's end into the next row (finite values times zero), with a zero
+        // tail after the last row when the padding reaches past it.
+        let width = (ow + lanes - 1) / lanes * lanes
+        var paddedOut: UnsafeMutablePointer<Float>? = nil, paddedInput: UnsafeMutablePointer<Float>? = nil
+        defer { paddedOut?.deallocate(); paddedInput?.deallocate() }
+        var (a0, aStride, b0) = (gOut, ow, x)
+        if width != ow {
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: g.outputs * oh * width)
+            out.initialize(repeating: 0, count: g.outputs * oh * width)
+            for row in 0..<(g.outputs * oh) { (out + row * width).update(from: gOut + row * ow, count: ow) }
+            let size = g.channels * g.height * g.width
+            let input = UnsafeMutablePointer<Float>.allocate(capacity: size + width)
+            input.update(from: x, count: size)
+            (input + size).initialize(repeating: 0, count: width)
+            (paddedOut, paddedInput) = (out, input)
+            (a0, aStride, b0) = (UnsafePointer(out), width, UnsafePointer(input))
+        }
+        let plane = oh * aStride
         let rowTiles = (g.outputs + tr - 1) / tr, tapTiles = (depth + tj - 1) / tj
+        // Tap tiles per task: about tasksPerWorker tasks per worker overall.
+        let groups = max(1, min(tapTiles, ParallelRunner.tasksPerWorker * parallel.workerCount / rowTiles))
+        // Rows per block: R gOut rows of the block in about 16 KiB.
+        let blockRows = max(1, 4096 / (tr * width))
         let offsets = g.tapOffsets()
         offsets.withUnsafeBufferPointer { offsets in
-            parallel.run(taskCount: rowTiles * tapTiles) { task in
-                let o0 = (task / tapTiles) * tr, k0 = (task % tapTiles) * tj
-                // Past the last channel or tap, the tile repeats the last one (sums discarded).
-                var a = FloatDotKernel.Selected.RowPointers(repeating: gOut)
-                var b = FloatDotKernel.Selected.ColumnPointers(repeating: x)
-                for r in 0..<tr { a[r] = gOut + min(o0 + r, g.outputs - 1) * plane }
-                for j in 0..<tj { b[j] = x + offsets[min(k0 + j, depth - 1)] }
-                let sums = FloatDotKernel.run(a, aRowStride: ow, b, bRowStride: g.width, rows: oh, width: ow)
-                for r in 0..<min(tr, g.outputs - o0) {
-                    for j in 0..<min(tj, depth - k0) { gw[(o0 + r) * depth + k0 + j] += sums[r][j] }
+            parallel.run(taskCount: rowTiles * groups) { task in
+                let o0 = (task / groups) * tr
+                let tiles = ParallelRunner.band(task % groups, of: groups, 0..<tapTiles)
+                // Past the last channel or tap, a tile repeats the last one (sums discarded).
+                var a = Tile.RowPointers(repeating: a0)
+                for r in 0..<tr { a[r] = a0 + min(o0 + r, g.outputs - 1) * plane }
+                let acc = UnsafeMutablePointer<FloatDotKernel.Vector>.allocate(capacity: tiles.count * tr * tj)
+                defer { acc.deallocate() }
+                acc.initialize(repeating: FloatGEMMKernel.zero(), count: tiles.count * tr * tj)
+                var y = 0
+                while y < oh {
+                    let rows = y..<min(oh, y + blockRows)
+                    for (i, tile) in tiles.enumerated() {
+                        var b = Tile.ColumnPointers(repeating: b0)
+                        for j in 0..<tj { b[j] = b0 + offsets[min(tile * tj + j, depth - 1)] }
+                        Tile.accumulate(a, aRowStride: aStride, b, bRowStride: g.width, rows: rows, width: width, into: acc + i * tr * tj)
+                    }
+                    y = rows.upperBound
+                }
+                for (i, tile) in tiles.enumerated() {
+                    let k0 = tile * tj
+                    for r in 0..<min(tr, g.outputs - o0) {
+                        for j in 0..<min(tj, depth - k0) { gw[(o0 + r) * depth + k0 + j] += FloatDotKernel.total(acc[(i * tr + r) * tj + j]) }
+                    }
                 }
             }
         }
         if let gb {
-            for o in 0..<g.outputs { gb[o] += FloatDotKernel.sum(gOut + o * plane, count: plane) }
+            for o in 0..<g.outputs { gb[o] += FloatDotKernel.sum(gOut + o * oh * ow, count: oh * ow) }
         }
     }
 }

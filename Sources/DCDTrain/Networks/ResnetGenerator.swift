@@ -47,8 +47,13 @@ public final class ResnetGenerator<T: BinaryFloatingPoint> {
         return out
     }
 
-    static var downTaps: [T] { [1, 2, 1, 2, 4, 2, 1, 2, 1].map { T($0) / 16 } }
-    static var upTaps: [T] { [1, 3, 3, 1].flatMap { a in [1, 3, 3, 1].map { T(a * $0) / 16 } } }
+    /// The 1-D factors of the reference's filters: Downsample's [1,2,1] x [1,2,1] / 16 and
+    /// Upsample's [1,3,3,1] x [1,3,3,1] / 64 * stride^2.
+    static var downTaps: [T] { [1, 2, 1].map { T($0) / 4 } }
+    static var upTaps: [T] { [1, 3, 3, 1].map { T($0) / 4 } }
+    /// The K x K filter of 1-D taps (the state_dict's `filt` buffers): taps[ky] taps[kx], exact
+    /// (the factors are multiples of 1/4).
+    static func filter(_ taps: [T]) -> [T] { taps.flatMap { a in taps.map { a * $0 } } }
 
     func conv(_ x: Variable<T>, _ index: String, stride: Int = 1) -> Variable<T> {
         Ops.conv2d(x, parameters[index + ".weight"]!, parameters[index + ".bias"]!, stride: stride)
@@ -56,14 +61,14 @@ public final class ResnetGenerator<T: BinaryFloatingPoint> {
 
     /// Downsample: reflect pad 1, depthwise 3x3 blur, stride 2.
     static func down(_ x: Variable<T>) -> Variable<T> {
-        Ops.blur(Ops.pad(x, top: 1, bottom: 1, left: 1, right: 1, mode: .reflect), taps: downTaps, kernel: 3, stride: 2)
+        Ops.blur(Ops.pad(x, top: 1, bottom: 1, left: 1, right: 1, mode: .reflect), taps: downTaps, stride: 2)
     }
 
     /// Upsample: replicate pad 1, depthwise transposed 4x4 blur stride 2 (padding 2), then the
     /// first and last row and column dropped: exactly 2H x 2W.
     static func up(_ x: Variable<T>) -> Variable<T> {
         let h = x.shape[2], w = x.shape[3]
-        let t = Ops.blur(Ops.pad(x, top: 1, bottom: 1, left: 1, right: 1, mode: .replicate), taps: upTaps, kernel: 4, stride: 2, transposed: true)
+        let t = Ops.blur(Ops.pad(x, top: 1, bottom: 1, left: 1, right: 1, mode: .replicate), taps: upTaps, stride: 2, transposed: true)
         return Ops.crop(t, top: 3, left: 3, height: 2 * h, width: 2 * w)
     }
 
