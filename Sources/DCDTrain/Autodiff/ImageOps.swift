@@ -31,10 +31,12 @@ extension Ops {
         // clipped to the output.
         let run = max(0, left)..<min(ow, left + w)
         let planes = n * c
+        // Planes are independent tasks when the tensor is large enough to be worth splitting.
+        let parallel = planes * oh * ow >= 2 * Ops.elementwiseGrain ? Ops.parallel : .serial
         var out = [T](repeating: 0, count: planes * oh * ow)
         out.withUnsafeMutableBufferPointer { o in
             x.values.withUnsafeBufferPointer { xv in
-                for plane in 0..<planes {
+                parallel.run(taskCount: planes) { plane in
                     for oy in 0..<oh where rows[oy] >= 0 {
                         let src = xv.baseAddress! + (plane * h + rows[oy]) * w, dst = o.baseAddress! + (plane * oh + oy) * ow
                         for ox in 0..<run.lowerBound where columns[ox] >= 0 { dst[ox] = src[columns[ox]] }
@@ -48,7 +50,7 @@ extension Ops {
             var gx = [T](repeating: 0, count: x.count)
             gx.withUnsafeMutableBufferPointer { gv in
                 y.grad!.withUnsafeBufferPointer { g in
-                    for plane in 0..<planes {
+                    parallel.run(taskCount: planes) { plane in
                         for oy in 0..<oh where rows[oy] >= 0 {
                             let src = g.baseAddress! + (plane * oh + oy) * ow, dst = gv.baseAddress! + (plane * h + rows[oy]) * w
                             for ox in 0..<run.lowerBound where columns[ox] >= 0 { dst[columns[ox]] += src[ox] }

@@ -20,51 +20,37 @@ public enum Ops {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func affine<T>(_ x: Variable<T>, scale: T, shift: T = 0) -> Variable<T> {
-        Variable(shape: x.shape, values: x.values.map { scale * $0 + shift }, parents: [x]) { y in
-            x.accumulate(y.grad!.map { scale * $0 })
+        Variable(shape: x.shape, values: map(x.values) { scale * $0 + shift }, parents: [x]) { y in
+            x.accumulate(map(y.grad!) { scale * $0 })
         }
     }
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     public static func add<T>(_ a: Variable<T>, _ b: Variable<T>) -> Variable<T> {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape)")
-        return Variable(shape: a.shape, values: zip(a.values, b.values).map { $0 + $1 }, parents: [a, b]) { y in
+        return Variable(shape: a.shape, values: map(a.values, b.values, +), parents: [a, b]) { y in
             a.accumulate(y.grad!)
             b.accumulate(y.grad!)
         }
     }
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     public static func relu<T>(_ x: Variable<T>) -> Variable<T> { leakyRelu(x, slope: 0) }
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     public static func leakyRelu<T>(_ x: Variable<T>, slope: T) -> Variable<T> {
-        Variable(shape: x.shape, values: x.values.map { $0 > 0 ? $0 : slope * $0 }, parents: [x]) { y in
-            var d = y.grad!
-            d.withUnsafeMutableBufferPointer { dv in
-                x.values.withUnsafeBufferPointer { xv in
-                    for i in 0..<dv.count where !(xv[i] > 0) { dv[i] *= slope }
-                }
-            }
-            x.accumulate(d)
+        Variable(shape: x.shape, values: map(x.values) { $0 > 0 ? $0 : slope * $0 }, parents: [x]) { y in
+            x.accumulate(map(y.grad!, x.values) { $1 > 0 ? $0 : slope * $0 })
         }
     }
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     public static func tanh<T>(_ x: Variable<T>) -> Variable<T> {
-        let out = x.values.map { v -> T in
+        let out = map(x.values) { v -> T in
             let e = T(exp(-2 * Double(v)))
             return (1 - e) / (1 + e)
         }
@@ -82,9 +68,7 @@ public enum Ops {
     // MARK: Reductions and losses
 
     @_specialize(where T == Float)
-
     @_specialize(where T == Double)
-
     public static func mean<T>(_ x: Variable<T>) -> Variable<T> {
         let n = T(x.count)
         return Variable(shape: [1], values: [x.values.reduce(0, +) / n], parents: [x]) { y in
