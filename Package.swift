@@ -41,6 +41,7 @@ let package = Package(
         .executable(name: "dcd-compile", targets: ["dcd-compile"]),
         .executable(name: "dcd-run", targets: ["dcd-run"]),
         .executable(name: "dcd-train", targets: ["dcd-train"]),
+        .executable(name: "dcd-eval", targets: ["dcd-eval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +64,9 @@ let package = Package(
         // The trainer: reverse-mode differentiation of the DCD-GAN objective.
         .target(name: "DCDTrain", dependencies: ["DCDRuntime"], swiftSettings: cpuSettings),
 
+        // Full-reference image quality (PSNR, SSIM) as deraining papers report it.
+        .target(name: "DCDMetrics"),
+
         // Host services for the command-line tools: files (atomic writes), directories, threads.
         .target(name: "DCDPlatform", dependencies: ["DCDRuntime"]),
 
@@ -72,6 +76,10 @@ let package = Package(
         ]),
         .executableTarget(name: "dcd-train", dependencies: [
             "DCDTrain", "DCDCompiler", "DCDRuntime", "DCDImage", "DCDPlatform",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "dcd-eval", dependencies: [
+            "DCDMetrics", "DCDImage", "DCDPlatform", "DCDRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmark of the trainer's convolution kernels on a generator's layer shapes.
