@@ -37,6 +37,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
     @Option(help: "Worker threads (default: all cores).") var threads: Int = ThreadPool.availableCores
+    @Flag(help: "The supervised baseline instead of DCD-GAN: G_A alone, trained with L1 on paired folders (--rainy, and --clean holding the clean image of each rainy one under the same name).") var supervised = false
     @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
@@ -69,7 +70,7 @@ struct DCDTrainCommand: ParsableCommand {
     /// The run's configuration as saved in training states.
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
-         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)")]
+         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)"), ("supervised", "\(supervised)")]
     }
 
     func run() throws {
@@ -87,6 +88,7 @@ struct DCDTrainCommand: ParsableCommand {
             command.crop = try int("crop"); command.loadSize = try int("load_size"); command.patches = try int("patches")
             command.mlpWidth = try int("mlp_width"); command.nceLayers = c["nce_layers"] ?? nceLayers
             command.lambdaCycle = c["lambda_cyc"].flatMap { Double($0) } ?? lambdaCycle
+            command.supervised = c["supervised"] == "true"
         }
         var initial: [String: [String: (shape: [Int], values: [Float])]] = [:]
         if let initFrom, !resume {
@@ -169,20 +171,31 @@ struct DCDTrainCommand: ParsableCommand {
         }
         try Files.makeDirectory(out)
         var report = TrainingReport(out: out, resumingAt: saved?.step)
+        if supervised { report.gridCaption = "rainy | G_A (derained) | clean" }
         let start = ProcessClock.seconds()
         for step in first..<max(first, steps) {
-            let (realA, realB) = try data.batch(step: step, &random)
-            func ids() -> [[Int]] { probe.map { random.permutationPrefix($0.shape[2] * $0.shape[3], count: patches) } }
-            let ids1 = ids(), ids2 = ids()
             model.scaleLearningRates(LearningRateSchedule(constantSteps: steps - decaySteps, decaySteps: decaySteps).factor(step: step))
-            let l = model.step(realA: realA, realB: realB, ids1: ids1, ids2: ids2)
+            let l: StepLosses, images: () -> [Variable<Float>]
+            if supervised {
+                let (rainyImage, cleanImage) = try data.pairedBatch(step: step, &random)
+                l = model.supervisedStep(rainy: rainyImage, clean: cleanImage)
+                images = { [rainyImage, model.generatorA.forward(rainyImage).output!, cleanImage] }
+            } else {
+                let (realA, realB) = try data.batch(step: step, &random)
+                func ids() -> [[Int]] { probe.map { random.permutationPrefix($0.shape[2] * $0.shape[3], count: patches) } }
+                let ids1 = ids(), ids2 = ids()
+                l = model.step(realA: realA, realB: realB, ids1: ids1, ids2: ids2)
+                images = { [realA, model.generatorA.forward(realA).output!, realB, model.generatorB.forward(realB).output!] }
+            }
             let elapsed = ProcessClock.seconds() - start, rate = Double(step + 1 - first) / elapsed
             let eta = Int(Double(steps - step - 1) / rate)
-            Files.writeStandardError("step \(step + 1)/\(steps)  D_A \(f(l.discriminatorA)) D_B \(f(l.discriminatorB))  G_A \(f(l.ganA)) G_B \(f(l.ganB))  NCE \(f(l.nce1))/\(f(l.nce2))  idt \(f(l.identityA))/\(f(l.identityB))  \(f(rate)) steps/s  ETA \(eta / 60):\(eta % 60 < 10 ? "0" : "")\(eta % 60)\n")
+            let losses = supervised ? "L1 \(f(l.supervised))"
+                : "D_A \(f(l.discriminatorA)) D_B \(f(l.discriminatorB))  G_A \(f(l.ganA)) G_B \(f(l.ganB))  NCE \(f(l.nce1))/\(f(l.nce2))  idt \(f(l.identityA))/\(f(l.identityB))"
+            Files.writeStandardError("step \(step + 1)/\(steps)  \(losses)  \(f(rate)) steps/s  ETA \(eta / 60):\(eta % 60 < 10 ? "0" : "")\(eta % 60)\n")
             report.record(step: step + 1, l)
             if (step + 1) % sampleEvery == 0 || step + 1 == steps {
                 // The images of this step's batch through the updated generators.
-                try report.sample(step: step + 1, images: [realA, model.generatorA.forward(realA).output!, realB, model.generatorB.forward(realB).output!])
+                try report.sample(step: step + 1, images: images())
             }
             if (step + 1) % saveEvery == 0 || step + 1 == steps { try save(model, step: step + 1, random: random) }
         }

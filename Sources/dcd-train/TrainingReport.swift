@@ -9,7 +9,11 @@ import DCDTrain
 /// code's web/ page. Everything is rewritten atomically at each sample step.
 struct TrainingReport {
     let out: String
-    static let series = ["D_A", "D_B", "G_A", "G_B", "NCE1", "NCE2", "idt_A", "idt_B"]
+    static let series = ["D_A", "D_B", "G_A", "G_B", "NCE1", "NCE2", "idt_A", "idt_B", "cycle", "L1"]
+    /// Columns of losses.tsv files written before `cycle` and `L1` were recorded (read as 0).
+    static let earlierSeriesCount = 8
+    /// What the columns of a sample grid show.
+    var gridCaption = "real A (rainy) | fake B (derained) | real B (clean) | fake A"
     /// Per step (1-based step, values in `series` order).
     var history: [(step: Int, values: [Double])] = []
     var samples: [Int] = []
@@ -19,8 +23,9 @@ struct TrainingReport {
         guard let step, let text = try? Files.read(out + "/losses.tsv") else { return }
         for line in String(decoding: text, as: UTF8.self).split(separator: "\n").dropFirst() {
             let fields = line.split(separator: "\t").compactMap { Double($0) }
-            guard fields.count == Self.series.count + 1, Int(fields[0]) <= step else { continue }
-            history.append((Int(fields[0]), Array(fields.dropFirst())))
+            guard fields.count == Self.series.count + 1 || fields.count == Self.earlierSeriesCount + 1, Int(fields[0]) <= step else { continue }
+            let values = Array(fields.dropFirst())
+            history.append((Int(fields[0]), values + [Double](repeating: 0, count: Self.series.count - values.count)))
         }
         samples = ((try? Files.contents(of: out + "/samples")) ?? []).compactMap { name in
             guard name.hasPrefix("step_"), name.hasSuffix(".png"), let n = Int(name.dropFirst(5).dropLast(4)), n <= step else { return nil }
@@ -29,7 +34,7 @@ struct TrainingReport {
     }
 
     mutating func record(step: Int, _ l: StepLosses) {
-        history.append((step, [l.discriminatorA, l.discriminatorB, l.ganA, l.ganB, l.nce1, l.nce2, l.identityA, l.identityB]))
+        history.append((step, [l.discriminatorA, l.discriminatorB, l.ganA, l.ganB, l.nce1, l.nce2, l.identityA, l.identityB, l.cycle, l.supervised]))
     }
 
     /// Writes the grid of this step's images and the report.
@@ -66,7 +71,7 @@ struct TrainingReport {
     func html() -> String {
         let colors = ["#1f77b4", "#d62728"]
         var page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>dcd-train \(out)</title></head><body>\n"
-        page += "<h1>dcd-train: \(out)</h1><p>\(history.last.map { "step \($0.step)" } ?? "no steps yet"); columns of each grid: real A (rainy) | fake B (derained) | real B (clean) | fake A</p>\n"
+        page += "<h1>dcd-train: \(out)</h1><p>\(history.last.map { "step \($0.step)" } ?? "no steps yet"); columns of each grid: \(gridCaption)</p>\n"
         for pair in stride(from: 0, to: Self.series.count, by: 2) {
             let w = 480.0, h = 160.0
             let all = history.flatMap { [$0.values[pair], $0.values[pair + 1]] }

@@ -30,6 +30,21 @@ struct UnpairedImages {
         return (a, b)
     }
 
+    /// The supervised baseline's batch: rainy image `step` (in order) and its namesake in the
+    /// clean folder, both with the same crop and flip.
+    func pairedBatch(step: Int, _ random: inout TrainingRandom) throws -> (Variable<Float>, Variable<Float>) {
+        let path = rainy[step % rainy.count]
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let partner = clean.first(where: { $0.hasSuffix("/" + name) }) else {
+            throw TrainingError("\(path): no image of the same name in the clean folder (--supervised needs paired folders)")
+        }
+        let state = random
+        let a = try load(path, &random)
+        var same = state
+        let b = try load(partner, &same)
+        return (a, b)
+    }
+
     func load(_ path: String, _ random: inout TrainingRandom) throws -> Variable<Float> {
         let image: Image
         do { image = try PNGCodec.decode(try Files.read(path)) } catch { throw TrainingError("\(path): \(error)") }

@@ -71,6 +71,27 @@ struct TrainCommandTests {
         #expect(bad.status != 0 && bad.stderr.contains("--nce-layers"), "\(bad.stderr)")
     }
 
+    /// The supervised baseline: paired folders (the same names), L1 falling on a fixed pair, a
+    /// 3-image grid, a missing partner named, and resume continuing in the same mode.
+    @Test func supervisedBaseline() throws {
+        let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_a.png"])
+        let common = ["--rainy", dir + "/A", "--clean", dir + "/B", "--supervised", "--ngf", "2", "--n-blocks", "1", "--crop", "32",
+                      "--load-size", "36", "--seed", "3", "--save-every", "3", "--sample-every", "3"]
+        let run = TestProcess.run("dcd-train", common + ["--steps", "3", "--out", dir + "/run"])
+        #expect(run.status == 0 && run.stderr.contains("L1 "), "\(run.stderr)")
+        let grid = try DCDImage.PNGCodec.decode(try Files.read(dir + "/run/samples/step_00000003.png"))
+        #expect(grid.width == 3 * 32)
+        // Identical pairs: G_A learns the identity, so L1 falls from its initial ~|x| level.
+        let rows = String(decoding: try Files.read(dir + "/run/losses.tsv"), as: UTF8.self).split(separator: "\n").dropFirst()
+        let l1 = rows.map { Double($0.split(separator: "\t").last!)! }
+        #expect(l1.count == 3 && l1.allSatisfy { $0 > 0 } && l1[2] < l1[0], "\(l1)")
+        let resumed = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/run", "--steps", "4", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("step 4/4  L1 "), "\(resumed.stderr)")
+        try Files.writeAtomically(try Fixtures.bytes("img_24x20.png"), to: dir + "/A/img_24x20.png")
+        let unpaired = TestProcess.run("dcd-train", common + ["--steps", "2", "--out", dir + "/bad"])
+        #expect(unpaired.status != 0 && unpaired.stderr.contains("img_24x20.png: no image of the same name"), "\(unpaired.stderr)")
+    }
+
     @Test func initFromReferenceCheckpoints() throws {
         let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_b.png"])
         let reference = Fixtures.path("train/reference")

@@ -28,11 +28,17 @@ public final class PatchDiscriminator<T: BinaryFloatingPoint> {
         }
     }
 
-    /// The map of patch scores for x (N, 3, H, W).
-    public func forward(_ x: Variable<T>) -> Variable<T> {
+    /// The map of patch scores for x (N, 3, H, W). `frozen`: the parameters as constants, so
+    /// that gradients reach x only (the generator step, where PyTorch sets requires_grad False on
+    /// the discriminators; their weight gradients would be discarded anyway).
+    public func forward(_ x: Variable<T>, frozen: Bool = false) -> Variable<T> {
+        func parameter(_ key: String) -> Variable<T> {
+            let p = parameters[key]!
+            return frozen ? Variable(shape: p.shape, values: p.values) : p
+        }
         func conv(_ h: Variable<T>, _ index: Int) -> Variable<T> {
             Ops.conv2d(Ops.pad(h, top: 1, bottom: 1, left: 1, right: 1, mode: .zero),
-                       parameters["model.\(index).weight"]!, parameters["model.\(index).bias"]!)
+                       parameter("model.\(index).weight"), parameter("model.\(index).bias"))
         }
         let slope = T(0.2)
         var h = ResnetGenerator<T>.down(Ops.leakyRelu(conv(x, 0), slope: slope))

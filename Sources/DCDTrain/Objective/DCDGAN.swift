@@ -20,6 +20,8 @@ public struct StepLosses: Sendable, Equatable {
     public var discriminatorA = 0.0, discriminatorB = 0.0
     public var ganA = 0.0, ganB = 0.0, nce1 = 0.0, nce2 = 0.0, identityA = 0.0, identityB = 0.0, cycle = 0.0
     public var generator = 0.0
+    /// The supervised baseline's L1 (`supervisedStep`).
+    public var supervised = 0.0
 }
 
 public final class DCDGAN<T: BinaryFloatingPoint> {
@@ -127,8 +129,8 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
         // Generators and projection heads, against the updated discriminators.
         optimizerG.zeroGradients()
         optimizerF.zeroGradients()
-        let ganA = Ops.affine(Ops.mean(discriminatorA.forward(fakeB)), scale: -1)
-        let ganB = Ops.affine(Ops.mean(discriminatorB.forward(fakeA)), scale: -1)
+        let ganA = Ops.affine(Ops.mean(discriminatorA.forward(fakeB, frozen: true)), scale: -1)
+        let ganB = Ops.affine(Ops.mean(discriminatorB.forward(fakeA, frozen: true)), scale: -1)
         let nce1 = nce(query: fakeB, queryNet: generatorB, queryMLPs: f2, key: realA, keyNet: generatorA, keyMLPs: f1, ids: ids1)
         let nce2 = nce(query: fakeA, queryNet: generatorA, queryMLPs: f1, key: realB, keyNet: generatorB, keyMLPs: f2, ids: ids2)
         let identityA = Ops.l1(generatorA.forward(realB).output!, realB)
@@ -146,11 +148,25 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
         record(namedProjectionParameters)
         optimizerG.update()
         optimizerF.update()
-        // The discriminators received gradients from the generator loss; the next D step zeroes them.
         losses.ganA = Self.scalar(ganA); losses.ganB = Self.scalar(ganB)
         losses.nce1 = Self.scalar(nce1); losses.nce2 = Self.scalar(nce2)
         losses.identityA = Self.scalar(identityA); losses.identityB = Self.scalar(identityB)
         losses.generator = Self.scalar(total)
+        return losses
+    }
+
+    /// The supervised baseline's step: G_A alone, L1 between G_A(rainy) and the clean image of
+    /// the same scene (paired data), G_A's Adam as in the unpaired objective. The upper bound
+    /// the unpaired objective is measured against; the other networks stay as they are.
+    public func supervisedStep(rainy: Variable<T>, clean: Variable<T>) -> StepLosses {
+        optimizerG.zeroGradients()
+        let loss = Ops.l1(generatorA.forward(rainy).output!, clean)
+        loss.backward()
+        record(namedGeneratorParameters)
+        optimizerG.update()
+        var losses = StepLosses()
+        losses.supervised = Self.scalar(loss)
+        losses.generator = losses.supervised
         return losses
     }
 }
