@@ -17,7 +17,14 @@ struct DCDTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dcd-train",
         abstract: "Train DCD-GAN (rainy -> clean) from unpaired PNG folders on the CPU.",
-        discussion: "Work in progress (issue 5): the convolutions are vectorized loops, about 14x slower than PyTorch on the CPU (tools/bench_train.py); the runtime kernels come next.")
+        discussion: """
+            Checkpoints: <out>/latest_net_{G_A,G_B,D_A,D_B,F1,F2}.safetensors (the reference's \
+            state_dict keys; dcd-compile and PyTorch's load_state_dict read them) and \
+            latest_training_state.safetensors, plus numbered snapshots in <out>/snapshots/; \
+            --resume continues exactly. Every --sample-every steps: <out>/samples/step_N.png, \
+            losses.tsv and index.html (open it in a browser). Build with DCD_TARGET_CPU (see \
+            README, "CPU targets") for the AVX2 or AVX-512 kernels.
+            """)
 
     @Option(help: "Folder of rainy PNGs (domain A).") var rainy: String
     @Option(help: "Folder of clean PNGs (domain B).") var clean: String
