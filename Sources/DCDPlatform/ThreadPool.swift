@@ -21,10 +21,15 @@ import DCDRuntime
 public final class ThreadPool: @unchecked Sendable {
     public static var availableCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    /// A runner on a pool of `threads` threads (the caller's included); serial for 1.
-    public static func runner(threads: Int) -> ParallelRunner {
+    /// A runner on a pool of `threads` threads (the caller's included); serial for 1. Workers
+    /// poll for the next call `spins` times before they sleep: a short spin (the default) suits
+    /// a frame loop that then idles; the trainer, whose calls come in an unbroken stream with
+    /// serial gaps of up to milliseconds between them, keeps its workers spinning across the
+    /// gaps so that they are awake when a call starts (a sleeping worker wakes too late to take
+    /// a share of a short op).
+    public static func runner(threads: Int, spins: Int = defaultSpins) -> ParallelRunner {
         if threads <= 1 { return .serial }
-        let pool = ThreadPool(threads: threads)
+        let pool = ThreadPool(threads: threads, spins: spins)
         return ParallelRunner(workerCount: threads) { count, body in pool.run(count, body) }
     }
 
@@ -46,10 +51,14 @@ public final class ThreadPool: @unchecked Sendable {
     private var wake = pthread_cond_t()
     private var workerThreads: [pthread_t] = []
     /// Polls of the call counter before a worker sleeps (not timed; a short spin).
-    private static let spins = 20_000
+    public static let defaultSpins = 20_000
+    /// The trainer's: about 100 times longer (milliseconds), see `runner(threads:spins:)`.
+    public static let trainingSpins = 2_000_000
+    private let spins: Int
 
-    private init(threads: Int) {
+    private init(threads: Int, spins: Int) {
         helpers = threads - 1
+        self.spins = spins
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
         for _ in 0..<helpers {
@@ -113,7 +122,7 @@ public final class ThreadPool: @unchecked Sendable {
             var spun = 0
             while generation.load(ordering: .acquiring) == served {
                 spun += 1
-                if spun >= Self.spins {
+                if spun >= spins {
                     pthread_mutex_lock(&mutex)
                     while generation.load(ordering: .acquiring) == served { pthread_cond_wait(&wake, &mutex) }
                     pthread_mutex_unlock(&mutex)

@@ -139,7 +139,8 @@ struct DCDTrainCommand: ParsableCommand {
     }
 
     func train(from saved: SavedRun?, initial: [String: [String: (shape: [Int], values: [Float])]] = [:]) throws {
-        Ops.parallel = ThreadPool.runner(threads: threads)
+        // Workers spin through the serial gaps between ops (about 2 ms of polling).
+        Ops.parallel = ThreadPool.runner(threads: threads, spins: ThreadPool.trainingSpins)
         HeapTuning.keepFreedMemory()
         var random = TrainingRandom(seed: seed)
         let data = try UnpairedImages(rainy: rainy, clean: clean, loadSize: loadSize, crop: crop)
