@@ -45,7 +45,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
     @Option(help: "Worker threads (default: all cores).") var threads: Int = ThreadPool.availableCores
     @Flag(help: "The supervised baseline instead of DCD-GAN: G_A alone, trained with L1 on paired folders (--rainy, and --clean holding the clean image of each rainy one under the same name).") var supervised = false
-    @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total).") var resume = false
+    @Flag(help: "Continue the run in --out (its saved configuration, --decay-steps included; --steps is the new total).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
@@ -77,7 +77,8 @@ struct DCDTrainCommand: ParsableCommand {
     /// The run's configuration as saved in training states.
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
-         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)"), ("supervised", "\(supervised)")]
+         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
+         ("decay_steps", "\(decaySteps)")]
     }
 
     func run() throws {
@@ -96,6 +97,11 @@ struct DCDTrainCommand: ParsableCommand {
             command.mlpWidth = try int("mlp_width"); command.nceLayers = c["nce_layers"] ?? nceLayers
             command.lambdaCycle = c["lambda_cyc"].flatMap { Double($0) } ?? lambdaCycle
             command.supervised = c["supervised"] == "true"
+            // The schedule is the run's (runs saved before it was recorded: the flag's).
+            if let decay = c["decay_steps"].flatMap({ Int($0) }) { command.decaySteps = decay }
+            guard command.decaySteps <= command.steps else {
+                throw ValidationError("--steps \(command.steps) is less than the run's --decay-steps \(command.decaySteps)")
+            }
         }
         var initial: [String: [String: (shape: [Int], values: [Float])]] = [:]
         if let initFrom, !resume {
