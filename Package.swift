@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "DCDImage", dependencies: ["CLibPNG", "DCDRuntime"]),
 
         // The trainer: reverse-mode differentiation of the DCD-GAN objective.
-        .target(name: "DCDTrain", dependencies: ["DCDRuntime"], swiftSettings: cpuSettings),
+        .target(name: "DCDTrain", dependencies: ["DCDRuntime", "DCDPlatform"], swiftSettings: cpuSettings),
 
         // Full-reference image quality (PSNR, SSIM) as deraining papers report it.
         .target(name: "DCDMetrics"),

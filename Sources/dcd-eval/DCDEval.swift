@@ -101,23 +101,8 @@ struct DCDEval: ParsableCommand {
         func entry(_ q: ImageQuality) -> String {
             "\"psnr_y\": \(number(q.psnrY, 4)), \"ssim_y\": \(number(q.ssimY, 6)), \"psnr_rgb\": \(number(q.psnrRGB, 4)), \"ssim_rgb\": \(number(q.ssimRGB, 6))"
         }
-        let images = results.map { "    {\"name\": \(jsonString($0.0)), \(entry($0.1))}" }.joined(separator: ",\n")
+        let images = results.map { "    {\"name\": \(JSONText.quoted($0.0)), \(entry($0.1))}" }.joined(separator: ",\n")
         return "{\n  \"images\": [\n\(images)\n  ],\n  \"count\": \(results.count),\n  \"mean\": {\(entry(mean(results)))}\n}"
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u00" + (hex.count == 1 ? "0" + hex : hex)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     static func table(_ results: [(String, ImageQuality)]) -> String {

@@ -1,3 +1,5 @@
+import DCDPlatform
+
 /// safetensors bytes for float32 tensors: an 8-byte little-endian header length, a JSON header
 /// {name: {dtype, shape, data_offsets}, "__metadata__": {...}} padded with spaces to a multiple
 /// of 8, then the tensors' little-endian bytes in header order. Readable by
@@ -9,11 +11,11 @@ public enum SafetensorsWriter {
         for (i, t) in tensors.enumerated() {
             precondition(t.shape.reduce(1, *) == t.values.count, "\(t.name): shape \(t.shape) for \(t.values.count) values")
             let bytes = t.values.count * 4
-            header += (i == 0 ? "" : ",") + "\(quoted(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            header += (i == 0 ? "" : ",") + "\(JSONText.quoted(t.name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
         if !metadata.isEmpty {
-            header += (tensors.isEmpty ? "" : ",") + "\"__metadata__\":{" + metadata.map { "\(quoted($0.0)):\(quoted($0.1))" }.joined(separator: ",") + "}"
+            header += (tensors.isEmpty ? "" : ",") + "\"__metadata__\":{" + metadata.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }.joined(separator: ",") + "}"
         }
         header += "}"
         while (header.utf8.count + 8) % 8 != 0 { header += " " }
@@ -29,24 +31,5 @@ public enum SafetensorsWriter {
             }
         }
         return out
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
