@@ -85,7 +85,8 @@ extension Ops {
         return conv2dRows(x, w, b)
     }
 
-    /// Float stride-1 convolutions on the packed SIMD matrix multiply (`FloatConvolution`).
+    /// Float stride-1 convolutions on the SIMD kernels (`FloatConvolution`): forward, input and
+    /// weight gradients, each split over `Ops.parallel`.
     static func conv2dFloat(_ x: Variable<Float>, _ w: Variable<Float>, _ b: Variable<Float>?) -> Variable<Float> {
         let (n, ci, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (co, k) = (w.shape[0], w.shape[2])
