@@ -40,6 +40,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(help: "Training steps.") var steps: Int = 100
     @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
+    @Option(name: .customLong("lr"), help: "Adam learning rate of the generators and discriminators (the reference's 1e-4; the projection heads keep 1e-3).") var learningRate: Double = 1e-4
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
@@ -54,6 +55,7 @@ struct DCDTrainCommand: ParsableCommand {
         guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, sampleEvery >= 1, patches >= 1, mlpWidth >= 1, (1...256).contains(threads) else {
             throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive, --threads 1...256")
         }
+        guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--lr must be positive") }
         guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
         if let nceLayers, Self.layers(nceLayers) == nil { throw ValidationError("--nce-layers must be a comma-separated list of module indices, got '\(nceLayers)'") }
@@ -78,7 +80,7 @@ struct DCDTrainCommand: ParsableCommand {
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
          ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
-         ("decay_steps", "\(decaySteps)")]
+         ("decay_steps", "\(decaySteps)"), ("lr", "\(learningRate)")]
     }
 
     func run() throws {
@@ -99,6 +101,7 @@ struct DCDTrainCommand: ParsableCommand {
             command.supervised = c["supervised"] == "true"
             // The schedule is the run's (runs saved before it was recorded: the flag's).
             if let decay = c["decay_steps"].flatMap({ Int($0) }) { command.decaySteps = decay }
+            if let rate = c["lr"].flatMap({ Double($0) }) { command.learningRate = rate }
             guard command.decaySteps <= command.steps else {
                 throw ValidationError("--steps \(command.steps) is less than the run's --decay-steps \(command.decaySteps)")
             }
@@ -174,7 +177,8 @@ struct DCDTrainCommand: ParsableCommand {
                                                                                           ("2.weight", [mlpWidth, mlpWidth]), ("2.bias", [mlpWidth])], &random))
             }
         }
-        let model = DCDGAN(generatorA: gA, generatorB: gB, discriminatorA: dA, discriminatorB: dB, f1: try mlps("F1"), f2: try mlps("F2"), options: options)
+        let model = DCDGAN(generatorA: gA, generatorB: gB, discriminatorA: dA, discriminatorB: dB, f1: try mlps("F1"), f2: try mlps("F2"), options: options,
+                           learningRate: Float(learningRate))
         var first = 0
         if let saved {
             try model.restoreOptimizers(saved.state, steps: saved.optimizerSteps)

@@ -76,7 +76,7 @@ struct TrainCommandTests {
     @Test func supervisedBaseline() throws {
         let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_a.png"])
         let common = ["--rainy", dir + "/A", "--clean", dir + "/B", "--supervised", "--ngf", "2", "--n-blocks", "1", "--crop", "32",
-                      "--load-size", "36", "--seed", "3", "--save-every", "3", "--sample-every", "3"]
+                      "--load-size", "36", "--seed", "3", "--save-every", "3", "--sample-every", "3", "--lr", "0.0005"]
         let run = TestProcess.run("dcd-train", common + ["--steps", "3", "--out", dir + "/run"])
         #expect(run.status == 0 && run.stderr.contains("L1 "), "\(run.stderr)")
         let grid = try DCDImage.PNGCodec.decode(try Files.read(dir + "/run/samples/step_00000003.png"))
@@ -87,6 +87,9 @@ struct TrainCommandTests {
         #expect(l1.count == 3 && l1.allSatisfy { $0 > 0 } && l1[2] < l1[0], "\(l1)")
         let resumed = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/run", "--steps", "4", "--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("step 4/4  L1 "), "\(resumed.stderr)")
+        // The run's settings (mode, learning rate) travel with it: the resumed state still says 5e-4.
+        let state = String(decoding: try Files.read(dir + "/run/latest_training_state.safetensors"), as: UTF8.self)
+        #expect(state.contains("\"dcd_config_lr\":\"0.0005\"") && state.contains("\"dcd_config_supervised\":\"true\""), "training state metadata")
         try Files.writeAtomically(try Fixtures.bytes("img_24x20.png"), to: dir + "/A/img_24x20.png")
         let unpaired = TestProcess.run("dcd-train", common + ["--steps", "2", "--out", dir + "/bad"])
         #expect(unpaired.status != 0 && unpaired.stderr.contains("img_24x20.png: no image of the same name"), "\(unpaired.stderr)")
