@@ -73,8 +73,8 @@ extension Ops {
     }
 
     /// out[n, o, y, x] = b[o] + sum w[o, i, ky, kx] * x[n, i, y*s + ky, x*s + kx].
-    /// Stride 1 runs on the packed matrix multiply in Float and as row operations in Double;
-    /// other strides use the plain loops.
+    /// Stride 1 runs on the SIMD kernels in Float and as row operations in Double; other strides
+    /// use the plain loops.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public static func conv2d<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?, stride s: Int = 1) -> Variable<T> {
@@ -140,8 +140,8 @@ extension Ops {
     }
 
     /// Stride-1 convolutions as row operations (out row += w * input row, and their transposes
-    /// for the gradients): the Double path of the gradient checks, and the reference the float
-    /// matrix-multiply path is tested against.
+    /// for the gradients): the Double path of the gradient checks, and the reference the Float
+    /// SIMD path is tested against.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     static func conv2dRows<T>(_ x: Variable<T>, _ w: Variable<T>, _ b: Variable<T>?) -> Variable<T> {
@@ -156,19 +156,17 @@ extension Ops {
                     // Output planes are independent: one task per (image, output channel).
                     Ops.parallel.run(taskCount: n * co) { task in
                         let b0 = task / co, oc = task % co
-                        do {
-                            let plane = o.baseAddress! + (b0 * co + oc) * oh * ow
-                            let bias = b?.values[oc] ?? 0
-                            for i in 0..<(oh * ow) { plane[i] = bias }
-                            for i in 0..<ci {
-                                for ky in 0..<k {
-                                    for kx in 0..<k {
-                                        let weight = wv[((oc * ci + i) * k + ky) * k + kx]
-                                        for oy in 0..<oh {
-                                            let src = xv.baseAddress! + ((b0 * ci + i) * h + oy + ky) * wd + kx
-                                            let dst = plane + oy * ow
-                                            for ox in 0..<ow { dst[ox] += weight * src[ox] }
-                                        }
+                        let plane = o.baseAddress! + (b0 * co + oc) * oh * ow
+                        let bias = b?.values[oc] ?? 0
+                        for i in 0..<(oh * ow) { plane[i] = bias }
+                        for i in 0..<ci {
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    let weight = wv[((oc * ci + i) * k + ky) * k + kx]
+                                    for oy in 0..<oh {
+                                        let src = xv.baseAddress! + ((b0 * ci + i) * h + oy + ky) * wd + kx
+                                        let dst = plane + oy * ow
+                                        for ox in 0..<ow { dst[ox] += weight * src[ox] }
                                     }
                                 }
                             }
