@@ -42,6 +42,8 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
     @Option(name: .customLong("lr"), help: "Adam learning rate of the generators and discriminators (the reference's 1e-4; the projection heads keep 1e-3).") var learningRate: Double = 1e-4
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
+    @Option(name: .customLong("lambda-idt"), help: "Weight of the identity losses (the reference's lambda_IDT).") var lambdaIdentity: Double = 1
+    @Option(name: .customLong("lambda-nce"), help: "Weight of the PatchNCE losses (the reference's lambda_NCE).") var lambdaNCE: Double = 2
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
     @Option(help: "Worker threads (default: all cores).") var threads: Int = ThreadPool.availableCores
@@ -56,6 +58,9 @@ struct DCDTrainCommand: ParsableCommand {
             throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive, --threads 1...256")
         }
         guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--lr must be positive") }
+        for (flag, weight) in [("--lambda-cyc", lambdaCycle), ("--lambda-idt", lambdaIdentity), ("--lambda-nce", lambdaNCE)] {
+            guard weight >= 0 && weight.isFinite else { throw ValidationError("\(flag) must be a finite weight, at least 0") }
+        }
         guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
         if let nceLayers, Self.layers(nceLayers) == nil { throw ValidationError("--nce-layers must be a comma-separated list of module indices, got '\(nceLayers)'") }
@@ -79,7 +84,7 @@ struct DCDTrainCommand: ParsableCommand {
     /// The run's configuration as saved in training states.
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
-         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
+         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("lambda_idt", "\(lambdaIdentity)"), ("lambda_nce", "\(lambdaNCE)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
          ("decay_steps", "\(decaySteps)"), ("lr", "\(learningRate)")]
     }
 
@@ -98,6 +103,9 @@ struct DCDTrainCommand: ParsableCommand {
             command.crop = try int("crop"); command.loadSize = try int("load_size"); command.patches = try int("patches")
             command.mlpWidth = try int("mlp_width"); command.nceLayers = c["nce_layers"] ?? nceLayers
             command.lambdaCycle = c["lambda_cyc"].flatMap { Double($0) } ?? lambdaCycle
+            // Runs saved before these weights were options used the reference's.
+            command.lambdaIdentity = c["lambda_idt"].flatMap { Double($0) } ?? 1
+            command.lambdaNCE = c["lambda_nce"].flatMap { Double($0) } ?? 2
             command.supervised = c["supervised"] == "true"
             // The schedule is the run's (runs saved before it was recorded: the flag's).
             if let decay = c["decay_steps"].flatMap({ Int($0) }) { command.decaySteps = decay }
@@ -157,6 +165,8 @@ struct DCDTrainCommand: ParsableCommand {
         options.nceLayers = try layers(blocks: blocks)
         options.patches = patches
         options.lambdaCycle = lambdaCycle
+        options.lambdaIdentity = lambdaIdentity
+        options.lambdaNCE = lambdaNCE
         func values(_ net: String, _ fresh: () -> [String: (shape: [Int], values: [Float])]) -> [String: (shape: [Int], values: [Float])] {
             saved?.networks[net] ?? initial[net] ?? fresh()
         }

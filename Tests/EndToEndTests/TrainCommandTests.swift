@@ -95,6 +95,34 @@ struct TrainCommandTests {
         #expect(unpaired.status != 0 && unpaired.stderr.contains("img_24x20.png: no image of the same name"), "\(unpaired.stderr)")
     }
 
+    /// The objective's weights are options that reach the loss and travel with the run: with
+    /// --lambda-nce 0 the projection heads get no gradient, so Adam leaves F1 exactly where step 1
+    /// left it (with the default weight it moves); --resume keeps the weights the run started with.
+    @Test func objectiveWeightsReachTheLossAndTravelWithTheRun() throws {
+        let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_b.png"])
+        let common = ["--rainy", dir + "/A", "--clean", dir + "/B", "--ngf", "2", "--n-blocks", "1", "--ndf", "2", "--crop", "32",
+                      "--load-size", "36", "--nce-layers", "4,8,12", "--patches", "8", "--mlp-width", "8", "--seed", "5",
+                      "--save-every", "1"]
+        for (name, extra) in [("plain", [String]()), ("nonce", ["--lambda-nce", "0", "--lambda-idt", "3", "--lambda-cyc", "2"])] {
+            let first = TestProcess.run("dcd-train", common + extra + ["--steps", "1", "--out", "\(dir)/\(name)"])
+            #expect(first.status == 0, "\(first.stderr)")
+            // Resumed without the flags: the run's own weights apply.
+            let second = TestProcess.run("dcd-train", common + ["--steps", "2", "--out", "\(dir)/\(name)", "--resume"])
+            #expect(second.status == 0, "\(second.stderr)")
+        }
+        // The weights, not the bytes: each file's metadata names its step.
+        let f1 = { (run: String, step: Int) in
+            try Checkpoint(bytes: try Files.read("\(dir)/\(run)/snapshots/step_0000000\(step)/net_F1.safetensors")).tensors.map { $0.tensor.values }
+        }
+        #expect(try f1("nonce", 1) == f1("nonce", 2), "F1 moved without an NCE loss")
+        #expect(try f1("plain", 1) != f1("plain", 2), "F1 did not move with the NCE loss")
+        let state = String(decoding: try Files.read(dir + "/nonce/latest_training_state.safetensors"), as: UTF8.self)
+        #expect(state.contains("\"dcd_config_lambda_nce\":\"0.0\"") && state.contains("\"dcd_config_lambda_idt\":\"3.0\"")
+                && state.contains("\"dcd_config_lambda_cyc\":\"2.0\""), "training state metadata")
+        let bad = TestProcess.run("dcd-train", common + ["--steps", "1", "--out", dir + "/bad", "--lambda-idt", "-1"])
+        #expect(bad.status == 64 && bad.stderr.contains("--lambda-idt"), "\(bad.stderr)")
+    }
+
     @Test func initFromReferenceCheckpoints() throws {
         let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_b.png"])
         let reference = Fixtures.path("train/reference")
