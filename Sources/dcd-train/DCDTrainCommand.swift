@@ -42,6 +42,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
     @Option(name: .customLong("lr"), help: "Adam learning rate of the generators and discriminators (the reference's 1e-4; the projection heads keep 1e-3).") var learningRate: Double = 1e-4
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
+    @Option(name: .customLong("init-gain"), help: "Standard deviation scale of the xavier-normal initialization (the reference's init_gain).") var initGain: Double = 0.02
     @Option(name: .customLong("lambda-idt"), help: "Weight of the identity losses (the reference's lambda_IDT).") var lambdaIdentity: Double = 1
     @Option(name: .customLong("lambda-nce"), help: "Weight of the PatchNCE losses (the reference's lambda_NCE).") var lambdaNCE: Double = 2
     @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
@@ -58,6 +59,7 @@ struct DCDTrainCommand: ParsableCommand {
             throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive, --threads 1...256")
         }
         guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--lr must be positive") }
+        guard initGain > 0 && initGain.isFinite else { throw ValidationError("--init-gain must be positive") }
         for (flag, weight) in [("--lambda-cyc", lambdaCycle), ("--lambda-idt", lambdaIdentity), ("--lambda-nce", lambdaNCE)] {
             guard weight >= 0 && weight.isFinite else { throw ValidationError("\(flag) must be a finite weight, at least 0") }
         }
@@ -84,7 +86,7 @@ struct DCDTrainCommand: ParsableCommand {
     /// The run's configuration as saved in training states.
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
-         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("lambda_idt", "\(lambdaIdentity)"), ("lambda_nce", "\(lambdaNCE)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
+         ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("lambda_idt", "\(lambdaIdentity)"), ("lambda_nce", "\(lambdaNCE)"), ("init_gain", "\(initGain)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
          ("decay_steps", "\(decaySteps)"), ("lr", "\(learningRate)")]
     }
 
@@ -106,6 +108,7 @@ struct DCDTrainCommand: ParsableCommand {
             // Runs saved before these weights were options used the reference's.
             command.lambdaIdentity = c["lambda_idt"].flatMap { Double($0) } ?? 1
             command.lambdaNCE = c["lambda_nce"].flatMap { Double($0) } ?? 2
+            command.initGain = c["init_gain"].flatMap { Double($0) } ?? 0.02  // recorded, no longer used
             command.supervised = c["supervised"] == "true"
             // The schedule is the run's (runs saved before it was recorded: the flag's).
             if let decay = c["decay_steps"].flatMap({ Int($0) }) { command.decaySteps = decay }
@@ -171,11 +174,11 @@ struct DCDTrainCommand: ParsableCommand {
             saved?.networks[net] ?? initial[net] ?? fresh()
         }
         let shapes = ResnetGenerator<Float>.parameterShapes(ngf: ngf, blocks: blocks)
-        let gA = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_A") { Initialization.parameters(shapes, &random) })
-        let gB = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_B") { Initialization.parameters(shapes, &random) })
+        let gA = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_A") { Initialization.parameters(shapes, gain: initGain, &random) })
+        let gB = try ResnetGenerator<Float>(ngf: ngf, blocks: blocks, values: values("G_B") { Initialization.parameters(shapes, gain: initGain, &random) })
         let dShapes = PatchDiscriminator<Float>.parameterShapes(ndf: ndf)
-        let dA = try PatchDiscriminator<Float>(ndf: ndf, values: values("D_A") { Initialization.parameters(dShapes, &random) })
-        let dB = try PatchDiscriminator<Float>(ndf: ndf, values: values("D_B") { Initialization.parameters(dShapes, &random) })
+        let dA = try PatchDiscriminator<Float>(ndf: ndf, values: values("D_A") { Initialization.parameters(dShapes, gain: initGain, &random) })
+        let dB = try PatchDiscriminator<Float>(ndf: ndf, values: values("D_B") { Initialization.parameters(dShapes, gain: initGain, &random) })
         // The MLPs take the NCE layers' channel counts (the reference creates them at the first batch).
         let probe = gA.forward(Variable(shape: [1, 3, crop, crop], values: [Float](repeating: 0, count: 3 * crop * crop)),
                                features: options.nceLayers, encodeOnly: true).features
@@ -184,7 +187,7 @@ struct DCDTrainCommand: ParsableCommand {
                 if let saved = saved?.networks[net] ?? initial[net] { return try PatchMLP<Float>(prefix: "mlp_\(l).", values: saved) }
                 let c = f.shape[1]
                 return try PatchMLP<Float>(prefix: "", values: Initialization.parameters([("0.weight", [mlpWidth, c]), ("0.bias", [mlpWidth]),
-                                                                                          ("2.weight", [mlpWidth, mlpWidth]), ("2.bias", [mlpWidth])], &random))
+                                                                                          ("2.weight", [mlpWidth, mlpWidth]), ("2.bias", [mlpWidth])], gain: initGain, &random))
             }
         }
         let model = DCDGAN(generatorA: gA, generatorB: gB, discriminatorA: dA, discriminatorB: dB, f1: try mlps("F1"), f2: try mlps("F2"), options: options,

@@ -95,7 +95,8 @@ struct TrainCommandTests {
         #expect(unpaired.status != 0 && unpaired.stderr.contains("img_24x20.png: no image of the same name"), "\(unpaired.stderr)")
     }
 
-    /// The objective's weights are options that reach the loss and travel with the run: with
+    /// The objective's weights (and the initialization's gain) are options that reach the loss and
+    /// travel with the run: with
     /// --lambda-nce 0 the projection heads get no gradient, so Adam leaves F1 exactly where step 1
     /// left it (with the default weight it moves); --resume keeps the weights the run started with.
     @Test func objectiveWeightsReachTheLossAndTravelWithTheRun() throws {
@@ -103,7 +104,7 @@ struct TrainCommandTests {
         let common = ["--rainy", dir + "/A", "--clean", dir + "/B", "--ngf", "2", "--n-blocks", "1", "--ndf", "2", "--crop", "32",
                       "--load-size", "36", "--nce-layers", "4,8,12", "--patches", "8", "--mlp-width", "8", "--seed", "5",
                       "--save-every", "1"]
-        for (name, extra) in [("plain", [String]()), ("nonce", ["--lambda-nce", "0", "--lambda-idt", "3", "--lambda-cyc", "2"])] {
+        for (name, extra) in [("plain", [String]()), ("nonce", ["--lambda-nce", "0", "--lambda-idt", "3", "--lambda-cyc", "2", "--init-gain", "0.5"])] {
             let first = TestProcess.run("dcd-train", common + extra + ["--steps", "1", "--out", "\(dir)/\(name)"])
             #expect(first.status == 0, "\(first.stderr)")
             // Resumed without the flags: the run's own weights apply.
@@ -116,9 +117,18 @@ struct TrainCommandTests {
         }
         #expect(try f1("nonce", 1) == f1("nonce", 2), "F1 moved without an NCE loss")
         #expect(try f1("plain", 1) != f1("plain", 2), "F1 did not move with the NCE loss")
+        // The same seed draws the same normals: --init-gain 0.5 scales them 25x the default 0.02
+        // (one Adam step of at most 1e-4 moves these ~2e-3-sized weights by a few percent).
+        func spread(_ run: String) throws -> Float {
+            let t = try Checkpoint(bytes: try Files.read("\(dir)/\(run)/snapshots/step_00000001/net_G_A.safetensors")).tensors
+            return t.first { $0.name == "model.12.conv_block.1.weight" }!.tensor.values.map(abs).reduce(0, +)
+        }
+        let ratio = try spread("nonce") / spread("plain")
+        #expect(ratio > 22 && ratio < 28, "init gain ratio \(ratio)")
         let state = String(decoding: try Files.read(dir + "/nonce/latest_training_state.safetensors"), as: UTF8.self)
         #expect(state.contains("\"dcd_config_lambda_nce\":\"0.0\"") && state.contains("\"dcd_config_lambda_idt\":\"3.0\"")
-                && state.contains("\"dcd_config_lambda_cyc\":\"2.0\""), "training state metadata")
+                && state.contains("\"dcd_config_lambda_cyc\":\"2.0\"") && state.contains("\"dcd_config_init_gain\":\"0.5\""),
+                "training state metadata")
         let bad = TestProcess.run("dcd-train", common + ["--steps", "1", "--out", dir + "/bad", "--lambda-idt", "-1"])
         #expect(bad.status == 64 && bad.stderr.contains("--lambda-idt"), "\(bad.stderr)")
     }

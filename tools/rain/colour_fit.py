@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""How much of a derained set's error is global colour: mean PSNR (Y, as dcd-eval) of
+
+  rainy        the rainy input
+  derained     the model's output
+  oracle       the output after the per-channel affine map a*out+b (least squares) that best
+               fits the CLEAN image: the error left once brightness, contrast and colour cast
+               are right
+  fit-to-input the same map fitted to the RAINY input instead (what a deployed product could do)
+
+The DCD-GAN generator cannot see an image's brightness, contrast or colour cast: InstanceNorm
+without affine parameters follows the first convolution, so G(a*x + c) == G(x) for any scalar
+a > 0 and any colour offset c; the gap between "derained" and "oracle" is what that costs.
+
+    python3 tools/rain/colour_fit.py CLEAN_DIR RAINY_DIR DERAINED_DIR
+"""
+import os, sys
+import numpy as np
+from PIL import Image
+
+
+def luma(im):  # BT.601 Y in [0, 1] from RGB in [0, 1], as MATLAB rgb2ycbcr / dcd-eval
+    return (16 + 65.481 * im[..., 0] + 128.553 * im[..., 1] + 24.966 * im[..., 2]) / 255
+
+
+def psnr_y(a, b):
+    return 10 * np.log10(1 / np.mean((luma(a) - luma(b)) ** 2))
+
+
+def as_png(v):  # what a PNG written by dcd-run would hold
+    return np.clip(np.round(v * 255), 0, 255) / 255
+
+
+def fitted(out, target):
+    res = np.empty_like(out)
+    for c in range(3):
+        design = np.stack([out[..., c].ravel(), np.ones(out[..., c].size)], 1)
+        (a, b), *_ = np.linalg.lstsq(design, target[..., c].ravel(), rcond=None)
+        res[..., c] = a * out[..., c] + b
+    return as_png(res)
+
+
+def load(path):
+    return np.asarray(Image.open(path).convert('RGB'), np.float64) / 255
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    clean_dir, rainy_dir, out_dir = sys.argv[1:]
+    scores = {'rainy': [], 'derained': [], 'oracle': [], 'fit-to-input': []}
+    for name in sorted(os.listdir(clean_dir)):
+        if not name.endswith('.png'):
+            continue
+        clean, rainy, out = (load(os.path.join(d, name)) for d in (clean_dir, rainy_dir, out_dir))
+        scores['rainy'].append(psnr_y(rainy, clean))
+        scores['derained'].append(psnr_y(out, clean))
+        scores['oracle'].append(psnr_y(fitted(out, clean), clean))
+        scores['fit-to-input'].append(psnr_y(fitted(out, rainy), clean))
+    for k, v in scores.items():
+        print(f'{k:13s} {np.mean(v):6.2f} dB PSNR(Y), {len(v)} images')
+
+
+if __name__ == '__main__':
+    main()
