@@ -70,6 +70,9 @@ struct DCDRun: ParsableCommand {
     @Option(help: "Raw streams, int8 models: reuse the last key frame's InstanceNorm statistics while the mean luma change of 8x8 blocks stays below this many levels (e.g. 2).")
     var reuseStatistics: Double?
 
+    @Flag(help: "Give each output the input's brightness, contrast and colour cast (a per-channel gain and offset fitted to the rainy input, robust to its streaks): the generator cannot see them.")
+    var colorAnchor = false
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ThreadPool.availableCores
 
@@ -164,7 +167,8 @@ struct DCDRun: ParsableCommand {
             }
             return .success
         }
-        let deraining = Deraining(model: model, parallel: ThreadPool.runner(threads: threads), budget: budget, statistics: statistics)
+        let deraining = Deraining(model: model, parallel: ThreadPool.runner(threads: threads), budget: budget, statistics: statistics,
+                                  colorAnchor: colorAnchor)
         if let raw {
             let size = BenchSize(raw)!
             if reuseStatistics != nil, case .float = model {

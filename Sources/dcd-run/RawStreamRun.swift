@@ -102,7 +102,7 @@ struct RawStreamRun {
                                                                 reusing: similar ? key?.statistics : nil)
                     if similar { reusedSeconds += ProcessClock.seconds() - started } else { ownSeconds += ProcessClock.seconds() - started }
                     if similar { reused += 1 } else if let statistics { key = (statistics, thumbnail) }
-                    result = image.replacingColor(withBytes: out)
+                    result = deraining.finished(out, image).image
                 } catch {
                     throw RunFailure(error.kind == .unsupportedInput ? .inputUnsupported : .modelInvalid, "\(name): \(error)")
                 }

@@ -1,6 +1,7 @@
 import Testing
 import DCDImage
 import DCDPlatform
+import DCDRuntime
 import DCDTestSupport
 
 /// The real executables, as a user runs them: success paths, and every failure giving one line
@@ -26,6 +27,46 @@ struct CommandLineTests {
         #expect(array.shape == [23, 19, 3])
         // The temporary files of the atomic writes are gone.
         #expect(try Files.contents(of: dir).sorted() == ["m.dcdm", "out.npy", "out.png"])
+    }
+
+    /// --color-anchor: the output is the plain output mapped by the ColorAnchor fitted to the
+    /// input (the fit itself is checked against NumPy in ColorAnchorTests), and it moves the
+    /// output's colours towards the input's.
+    @Test func colorAnchorMapsTheOutputToTheInputsColors() throws {
+        let dir = TestProcess.temporaryDirectory()
+        let model = Self.compileFixture("trained_ngf8_b2.pth", in: dir)
+        let input = Fixtures.path("photo_heldout.png")
+        for (name, extra) in [("plain", [String]()), ("anchored", ["--color-anchor"])] {
+            let r = TestProcess.run("dcd-run", ["-m", model, input, "-o", "\(dir)/\(name).npy"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let image = try PNGCodec.decode(try Fixtures.bytes("photo_heldout.png"))
+        let plane = image.width * image.height
+        let plainHWC = try NPYArray(bytes: try Files.read(dir + "/plain.npy")).values
+        let anchoredHWC = try NPYArray(bytes: try Files.read(dir + "/anchored.npy")).values
+        var plain = [Float](repeating: 0, count: 3 * plane), rainy = plain
+        for p in 0..<plane {
+            for c in 0..<3 {
+                plain[c * plane + p] = plainHWC[p * 3 + c] * 255
+                rainy[c * plane + p] = Float(image.rgb[p * 3 + c])
+            }
+        }
+        let anchor = plain.withUnsafeBufferPointer { o in
+            rainy.withUnsafeBufferPointer { i in ColorAnchor.fit(output: o, input: i, width: image.width, height: image.height) }
+        }
+        // The .npy holds pixel / 255 in float32: the round trip costs ~1e-5 of a level, so 1e-3
+        // of a level is agreement, and the fit must see the same numbers as dcd-run did.
+        var worst: Double = 0, plainError = 0.0, anchoredError = 0.0
+        for p in 0..<plane {
+            for c in 0..<3 {
+                let expected = anchor.apply(Double(plain[c * plane + p]), channel: c)
+                worst = max(worst, abs(Double(anchoredHWC[p * 3 + c]) * 255 - expected))
+                plainError += abs(Double(plain[c * plane + p] - rainy[c * plane + p]))
+                anchoredError += abs(Double(anchoredHWC[p * 3 + c]) * 255 - Double(rainy[c * plane + p]))
+            }
+        }
+        #expect(worst <= 1e-3, "max |dcd-run --color-anchor - anchored plain output| = \(worst) levels")
+        #expect(anchoredError < plainError, "anchored output is no closer to the input: \(anchoredError) vs \(plainError)")
     }
 
     /// The default precision: int8, calibrated on a folder of photos, with a JSON report, then

@@ -128,6 +128,17 @@ struct StreamAndFolderTests {
                                   to: dir + "/moving.rgb")
         let moving = TestProcess.run("dcd-run", ["-m", model, "--raw", "24x20", dir + "/moving.rgb", "-o", dir + "/m.rgb", "--reuse-statistics", "0.5"])
         #expect(moving.status == 0 && moving.stderr.contains("reused on 0 of 3 frames"), "\(moving.stderr)")
+        // --color-anchor applies to reusing frames as to any other: the stream's frames are the
+        // anchored PNG outputs of the same frames.
+        let anchored = TestProcess.run("dcd-run", ["-m", model, "--raw", "24x20", dir + "/same.rgb", "-o", dir + "/anchored.rgb",
+                                                   "--reuse-statistics", "1", "--color-anchor"])
+        #expect(anchored.status == 0 && anchored.stderr.contains("reused on 2 of 3 frames"), "\(anchored.stderr)")
+        try Files.writeAtomically(try PNGCodec.encode(frame), to: dir + "/frame.png")
+        let one = TestProcess.run("dcd-run", ["-m", model, dir + "/frame.png", "-o", dir + "/frame-out.png", "--color-anchor"])
+        #expect(one.status == 0, "\(one.stderr)")
+        let bytes = try PNGCodec.decode(try Files.read(dir + "/frame-out.png")).rgb.map { UInt8($0) }
+        #expect(try Files.read(dir + "/anchored.rgb") == bytes + bytes + bytes)
+        #expect(try Files.read(dir + "/anchored.rgb") != (try Files.read(dir + "/plain.rgb")))
     }
 
     @Test func everyDocumentedExitStatus() throws {

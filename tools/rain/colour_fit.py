@@ -6,7 +6,9 @@
   oracle       the output after the per-channel affine map a*out+b (least squares) that best
                fits the CLEAN image: the error left once brightness, contrast and colour cast
                are right
-  fit-to-input the same map fitted to the RAINY input instead (what a deployed product could do)
+  fit-to-input the same map fitted to the RAINY input instead, by least squares
+  anchored     the map fitted to the RAINY input by dcd-run --color-anchor's rain-robust
+               quantile fit (anchor() below; DCDRuntime's ColorAnchor is the same procedure)
 
 The DCD-GAN generator cannot see an image's brightness, contrast or colour cast: InstanceNorm
 without affine parameters follows the first convolution, so G(a*x + c) == G(x) for any scalar
@@ -40,6 +42,46 @@ def fitted(out, target):
     return as_png(res)
 
 
+SAMPLE_STEP, RAIN_MARGIN, ITERATIONS, RESIDUAL_FLOOR = 4, 0.05, 30, 1e-3
+
+
+def quantile_line(x, y, quantile):
+    """y ~ a*x + b at `quantile` by IRLS on the normal equations (as ColorAnchor.line)."""
+    a, b = 1.0, 0.0
+    for iteration in range(ITERATIONS):
+        if iteration == 0:
+            w = np.ones_like(x)
+        else:
+            r = y - (a * x + b)
+            w = np.where(r >= 0, quantile, 1 - quantile) / np.maximum(np.abs(r), RESIDUAL_FLOOR)
+        sw, swx, swxx, swy, swxy = w.sum(), (w * x).sum(), (w * x * x).sum(), (w * y).sum(), (w * x * y).sum()
+        det = sw * swxx - swx * swx
+        if det <= 1e-12 * sw * sw:
+            a, b = 0.0, swy / sw
+        else:
+            a = (sw * swxy - swx * swy) / det
+            b = (swy - a * swx) / sw
+    return a, b
+
+
+def anchor(out, rainy):
+    """Per-channel (gain, offset in [0, 1] units), rainy share and quantile of the rain-robust
+    fit from the output to the rainy input (both HxWx3 in [0, 1])."""
+    xs = out[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
+    ys = rainy[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
+    median = [quantile_line(xs[:, c], ys[:, c], 0.5) for c in range(3)]
+    above = np.mean([ys[:, c] - (median[c][0] * xs[:, c] + median[c][1]) for c in range(3)], axis=0)
+    share = float(np.mean(above > RAIN_MARGIN))
+    quantile = max(0.05, (1 - share) / 2)
+    lines = [quantile_line(xs[:, c], ys[:, c], quantile) for c in range(3)]
+    return lines, share, quantile
+
+
+def anchored(out, rainy):
+    lines, _, _ = anchor(out, rainy)
+    return as_png(np.stack([a * out[..., c] + b for c, (a, b) in enumerate(lines)], -1))
+
+
 def load(path):
     return np.asarray(Image.open(path).convert('RGB'), np.float64) / 255
 
@@ -48,7 +90,7 @@ def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     clean_dir, rainy_dir, out_dir = sys.argv[1:]
-    scores = {'rainy': [], 'derained': [], 'oracle': [], 'fit-to-input': []}
+    scores = {'rainy': [], 'derained': [], 'oracle': [], 'fit-to-input': [], 'anchored': []}
     for name in sorted(os.listdir(clean_dir)):
         if not name.endswith('.png'):
             continue
@@ -57,6 +99,7 @@ def main():
         scores['derained'].append(psnr_y(out, clean))
         scores['oracle'].append(psnr_y(fitted(out, clean), clean))
         scores['fit-to-input'].append(psnr_y(fitted(out, rainy), clean))
+        scores['anchored'].append(psnr_y(anchored(out, rainy), clean))
     for k, v in scores.items():
         print(f'{k:13s} {np.mean(v):6.2f} dB PSNR(Y), {len(v)} images')
 
