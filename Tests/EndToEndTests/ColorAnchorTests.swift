@@ -8,10 +8,10 @@ import DCDTestSupport
 /// committed crops of rainy test tiles and a model's outputs (tools/make_anchor_fixtures.py),
 /// and on lines it must recover exactly.
 struct ColorAnchorTests {
-    static func chw(_ image: Image) -> [Double] {
+    static func chw(_ image: Image) -> [Float] {
         let plane = image.width * image.height
-        var out = [Double](repeating: 0, count: 3 * plane)
-        for p in 0..<plane { for c in 0..<3 { out[c * plane + p] = Double(image.rgb[p * 3 + c]) } }
+        var out = [Float](repeating: 0, count: 3 * plane)
+        for p in 0..<plane { for c in 0..<3 { out[c * plane + p] = Float(image.rgb[p * 3 + c]) } }
         return out
     }
 
@@ -40,11 +40,12 @@ struct ColorAnchorTests {
     @Test func recoversAnExactLine() {
         let width = 23, height = 18, plane = width * height
         var random = SeededRandom(seed: 11)
-        var input = [Double](repeating: 0, count: 3 * plane), output = input
-        let gain: [Double] = [1.5, 0.75, 2], offset: [Double] = [20, -10, 4]
+        var input = [Float](repeating: 0, count: 3 * plane), output = input
+        // Gains that are powers of two and integer offsets: the Float outputs are exact.
+        let gain: [Float] = [2, 0.5, 4], offset: [Float] = [20, -10, 4]
         for c in 0..<3 {
             for p in 0..<plane {
-                input[c * plane + p] = Double(40 + random.next() % 150)
+                input[c * plane + p] = Float(40 + random.next() % 150)
                 output[c * plane + p] = (input[c * plane + p] - offset[c]) / gain[c]
             }
         }
@@ -52,8 +53,8 @@ struct ColorAnchorTests {
             input.withUnsafeBufferPointer { i in ColorAnchor.fit(output: o, input: i, width: width, height: height) }
         }
         for c in 0..<3 {
-            // Double throughout: the fit is exact to rounding (1e-9 is ~1e5 ulps of these values).
-            #expect(abs(anchor.gain[c] - gain[c]) < 1e-9 && abs(anchor.offset[c] - offset[c]) < 1e-9, "\(anchor)")
+            // Exact data: the fit is exact to Double rounding (1e-9 is ~1e5 ulps of these values).
+            #expect(abs(anchor.gain[c] - Double(gain[c])) < 1e-9 && abs(anchor.offset[c] - Double(offset[c])) < 1e-9, "\(anchor)")
         }
         #expect(anchor.rainyShare == 0 && anchor.quantile == 0.5)
     }

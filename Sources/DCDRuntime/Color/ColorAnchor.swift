@@ -38,15 +38,9 @@ public struct ColorAnchor: Sendable, Equatable {
         self.gain = gain; self.offset = offset; self.rainyShare = rainyShare; self.quantile = quantile
     }
 
-    /// The anchor of `output` (the network's colour, CHW pixel units) to
-    /// `input` (the frame it came from, CHW pixel units). Both are width x height x 3.
-    public static func fit<Output: BinaryFloatingPoint, Input: BinaryFloatingPoint>(
-        output: UnsafeBufferPointer<Output>, input: UnsafeBufferPointer<Input>, width: Int, height: Int) -> ColorAnchor {
-        fit(width: width, height: height, output: { Double(output[$0]) }, input: { Double(input[$0]) })
-    }
-
-    /// `output(i)` and `input(i)`: the value at CHW index i, in pixel units.
-    static func fit(width: Int, height: Int, output: (Int) -> Double, input: (Int) -> Double) -> ColorAnchor {
+    /// The anchor of `output` (the network's colour, CHW pixel units) to `input` (the frame it
+    /// came from, CHW pixel units). Both hold width x height x 3 values.
+    public static func fit(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) -> ColorAnchor {
         let plane = width * height
         // Sampled values in [0, 1], channel-major: xs[c * n + i] (output), ys likewise (input).
         var xs: [Double] = [], ys: [Double] = []
@@ -56,8 +50,8 @@ public struct ColorAnchor: Sendable, Equatable {
         for c in 0..<3 {
             for y in Swift.stride(from: 0, to: height, by: sampleStep) {
                 for x in Swift.stride(from: 0, to: width, by: sampleStep) {
-                    xs.append(output(c * plane + y * width + x) / 255)
-                    ys.append(input(c * plane + y * width + x) / 255)
+                    xs.append(Double(output[c * plane + y * width + x]) / 255)
+                    ys.append(Double(input[c * plane + y * width + x]) / 255)
                 }
             }
         }
@@ -108,6 +102,6 @@ public struct ColorAnchor: Sendable, Equatable {
     }
 
     /// `v` of channel `c` (pixel units) anchored.
-    @inline(__always)
+    @inlinable
     public func apply(_ v: Double, channel c: Int) -> Double { gain[c] * v + offset[c] }
 }
