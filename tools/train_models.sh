@@ -28,7 +28,11 @@ common=(--crop 128 --load-size 144 --save-every 500 --sample-every 500 --seed 1)
 gan=(--rainy $DATA/trainA --clean $DATA/trainB --lr 2e-4 --lambda-idt 5)
 for run in "${RUNS[@]}"; do
   case $run in
-    lite) train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 "${common[@]}" ;;
+    # runs/lite began on a 30000-step schedule (decay over the last 15000) and was cut at step
+    # 5500 to 15000 steps so that it would finish within one stop: from step 5501 the learning
+    # rates fall linearly from 0.63x to 0. --stop-at replays the cut (a no-op past step 5500).
+    lite) train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 5500 "${common[@]}"
+      train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 15000 "${common[@]}" ;;
     lite-supervised) train runs/lite-supervised --supervised --rainy $DATA/trainA --clean $DATA/trainA_clean --ngf 16 --n-blocks 4 \
       --steps 20000 --decay-steps 10000 "${common[@]}" ;;
     large) train runs/large "${gan[@]}" --ngf 32 --n-blocks 6 --ndf 32 --steps 30000 --decay-steps 15000 "${common[@]}" ;;

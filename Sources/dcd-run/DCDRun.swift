@@ -70,8 +70,8 @@ struct DCDRun: ParsableCommand {
     @Option(help: "Raw streams, int8 models: reuse the last key frame's InstanceNorm statistics while the mean luma change of 8x8 blocks stays below this many levels (e.g. 2).")
     var reuseStatistics: Double?
 
-    @Flag(help: "Give each output the input's brightness, contrast and colour cast (a per-channel gain and offset fitted to the rainy input, robust to its streaks): the generator cannot see them.")
-    var colorAnchor = false
+    @Flag(inversion: .prefixedNo, help: "Give each output the input's brightness, contrast and colour cast (a per-channel gain and offset fitted to the rainy input, robust to its streaks): the generator cannot see them. Default: as the model was compiled (dcd-compile --color-anchor).")
+    var colorAnchor: Bool?
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ThreadPool.availableCores
@@ -168,7 +168,7 @@ struct DCDRun: ParsableCommand {
             return .success
         }
         let deraining = Deraining(model: model, parallel: ThreadPool.runner(threads: threads), budget: budget, statistics: statistics,
-                                  colorAnchor: colorAnchor)
+                                  colorAnchor: colorAnchor ?? model.program.anchorsColor)
         if let raw {
             let size = BenchSize(raw)!
             if reuseStatistics != nil, case .float = model {

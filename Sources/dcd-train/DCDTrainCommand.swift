@@ -38,6 +38,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(help: "Patches per NCE layer.") var patches: Int = 256
     @Option(help: "PatchSampleF MLP width.") var mlpWidth: Int = 256
     @Option(help: "Training steps.") var steps: Int = 100
+    @Option(name: .customLong("stop-at"), help: "Stop after this step, with a checkpoint, as if interrupted there: --resume continues toward --steps on the same schedule.") var stopAt: Int?
     @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
     @Option(name: .customLong("lr"), help: "Adam learning rate of the generators and discriminators (the reference's 1e-4; the projection heads keep 1e-3).") var learningRate: Double = 1e-4
@@ -64,6 +65,7 @@ struct DCDTrainCommand: ParsableCommand {
             guard weight >= 0 && weight.isFinite else { throw ValidationError("\(flag) must be a finite weight, at least 0") }
         }
         guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
+        if let stopAt, !(1...steps).contains(stopAt) { throw ValidationError("--stop-at must be between 1 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
         if let nceLayers, Self.layers(nceLayers) == nil { throw ValidationError("--nce-layers must be a comma-separated list of module indices, got '\(nceLayers)'") }
     }
@@ -204,7 +206,8 @@ struct DCDTrainCommand: ParsableCommand {
         var report = TrainingReport(out: out, resumingAt: saved?.step)
         if supervised { report.gridCaption = "rainy | G_A (derained) | clean" }
         let start = ProcessClock.seconds()
-        for step in first..<max(first, steps) {
+        let end = min(steps, stopAt ?? steps)
+        for step in first..<max(first, end) {
             model.scaleLearningRates(LearningRateSchedule(constantSteps: steps - decaySteps, decaySteps: decaySteps).factor(step: step))
             let l: StepLosses, images: () -> [Variable<Float>]
             if supervised {
@@ -224,11 +227,11 @@ struct DCDTrainCommand: ParsableCommand {
                 : "D_A \(f(l.discriminatorA)) D_B \(f(l.discriminatorB))  G_A \(f(l.ganA)) G_B \(f(l.ganB))  NCE \(f(l.nce1))/\(f(l.nce2))  idt \(f(l.identityA))/\(f(l.identityB))"
             Files.writeStandardError("step \(step + 1)/\(steps)  \(losses)  \(f(rate)) steps/s  ETA \(eta / 60):\(eta % 60 < 10 ? "0" : "")\(eta % 60)\n")
             report.record(step: step + 1, l)
-            if (step + 1) % sampleEvery == 0 || step + 1 == steps {
+            if (step + 1) % sampleEvery == 0 || step + 1 == end {
                 // The images of this step's batch through the updated generators.
                 try report.sample(step: step + 1, images: images())
             }
-            if (step + 1) % saveEvery == 0 || step + 1 == steps { try save(model, step: step + 1, random: random) }
+            if (step + 1) % saveEvery == 0 || step + 1 == end { try save(model, step: step + 1, random: random) }
         }
     }
 

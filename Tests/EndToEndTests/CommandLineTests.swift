@@ -69,6 +69,25 @@ struct CommandLineTests {
         #expect(anchoredError < plainError, "anchored output is no closer to the input: \(anchoredError) vs \(plainError)")
     }
 
+    /// dcd-compile --color-anchor makes anchoring the model's default; --no-color-anchor undoes it.
+    @Test func compiledColorAnchorIsTheRunsDefault() throws {
+        let dir = TestProcess.temporaryDirectory()
+        let compiled = TestProcess.run("dcd-compile", [Fixtures.path("trained_ngf8_b2.pth"), "--precision", "float", "--color-anchor",
+                                                       "-o", dir + "/anchored.dcdm"])
+        #expect(compiled.status == 0, "\(compiled.stderr)")
+        let plainModel = Self.compileFixture("trained_ngf8_b2.pth", in: dir)
+        let input = Fixtures.path("photo_heldout.png")
+        for (name, model, extra) in [("default", dir + "/anchored.dcdm", [String]()), ("off", dir + "/anchored.dcdm", ["--no-color-anchor"]),
+                                     ("plain", plainModel, []), ("asked", plainModel, ["--color-anchor"])] {
+            let r = TestProcess.run("dcd-run", ["-m", model, input, "-o", "\(dir)/\(name).png"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let png = { (name: String) in try Files.read("\(dir)/\(name).png") }
+        #expect(try png("default") == png("asked"))
+        #expect(try png("off") == png("plain"))
+        #expect(try png("default") != png("plain"))
+    }
+
     /// The default precision: int8, calibrated on a folder of photos, with a JSON report, then
     /// run by dcd-run (the optimized int8 executor) into 8-bit PNG; --max-memory and --bench.
     @Test func int8CompileReportAndRun() throws {

@@ -47,12 +47,14 @@ struct TrainCommandTests {
         for net in ["G_A", "D_A", "F1"] {
             #expect(try Files.read(dir + "/serial/latest_net_\(net).safetensors") == (try Files.read(dir + "/threaded/latest_net_\(net).safetensors")))
         }
-        // Resume: 2 steps, then --resume to 4, equals 4 steps in one run, byte for byte.
-        let four = common.map { $0 } + ["--save-every", "2"]
-        var fourSteps = four
+        // Resume: 2 steps (a 4-step run stopped there), then --resume to 4, equals 4 steps in one
+        // run, byte for byte; the decay makes the step's place in the schedule matter.
+        var fourSteps = common.map { $0 } + ["--save-every", "3", "--decay-steps", "3"]
         fourSteps[fourSteps.firstIndex(of: "--steps")! + 1] = "4"
         #expect(TestProcess.run("dcd-train", fourSteps + ["--out", dir + "/whole"]).status == 0)
-        #expect(TestProcess.run("dcd-train", four + ["--out", dir + "/parts"]).status == 0)
+        let stopped = TestProcess.run("dcd-train", fourSteps + ["--out", dir + "/parts", "--stop-at", "2"])
+        #expect(stopped.status == 0 && stopped.stderr.contains("step 2/4") && !stopped.stderr.contains("step 3/4"), "\(stopped.stderr)")
+        #expect(Files.exists(dir + "/parts/snapshots/step_00000002/net_G_A.safetensors"))
         let resumed = TestProcess.run("dcd-train", fourSteps + ["--out", dir + "/parts", "--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("at step 2"), "\(resumed.stderr)")
         for file in ["latest_net_G_A", "latest_net_G_B", "latest_net_D_A", "latest_net_D_B", "latest_net_F1", "latest_net_F2", "latest_training_state"] {
@@ -69,6 +71,8 @@ struct TrainCommandTests {
         // Bad flags: one line, status 64.
         let bad = TestProcess.run("dcd-train", common + ["--out", dir + "/x", "--nce-layers", "4,99"])
         #expect(bad.status != 0 && bad.stderr.contains("--nce-layers"), "\(bad.stderr)")
+        let late = TestProcess.run("dcd-train", common + ["--out", dir + "/x", "--stop-at", "3"])
+        #expect(late.status == 64 && late.stderr.contains("--stop-at"), "\(late.stderr)")
     }
 
     /// The supervised baseline: paired folders (the same names), L1 falling on a fixed pair, a

@@ -25,9 +25,11 @@ public enum ModelFileWriter {
         // The checksum follows the last tensor directly (no alignment padding after it).
         let lastEnd = program.tensors.isEmpty ? dataStart
             : offsets[offsets.count - 1] + program.tensors[program.tensors.count - 1].elementCount * program.tensors[program.tensors.count - 1].type.byteSize
-        // Float programs stay readable by version-1 readers.
-        let version: UInt32 = program.precision == .float32 && program.tensors.allSatisfy({ $0.type == .float32 })
-            && program.ops.allSatisfy({ $0.parameters == -1 }) ? 1 : 2
+        // Float programs stay readable by version-1 readers, int8 ones by version-2 readers, unless
+        // they ask for anchored colours (version 3).
+        let version: UInt32 = program.anchorsColor ? 3
+            : program.precision == .float32 && program.tensors.allSatisfy({ $0.type == .float32 })
+                && program.ops.allSatisfy({ $0.parameters == -1 }) ? 1 : 2
         let fileSize = lastEnd + L.checksumSize
         var bytes = [UInt8](repeating: 0, count: fileSize)
 
@@ -56,6 +58,7 @@ public enum ModelFileWriter {
         put64(L.headerSize, 56)
         put64(tensorTable, 64)
         put64(dataStart, 72)
+        put32(program.anchorsColor ? 1 : 0, L.outputColorOffset)
 
         for (i, op) in program.ops.enumerated() {
             let r = L.headerSize + i * L.opRecordSize

@@ -3,9 +3,10 @@
 public enum ModelFileLayout {
     public static let magic: [UInt8] = Array("DCDMODEL".utf8)
     /// Bumped whenever the meaning of any byte changes. Version 1: float32 programs. Version 2
-    /// adds int8 programs (integer tensor types, per-op parameter tensors). This reader accepts
-    /// 1 and 2; the writer writes the lowest version that can hold the program.
-    public static let formatVersion: UInt32 = 2
+    /// adds int8 programs (integer tensor types, per-op parameter tensors). Version 3 adds the
+    /// output colour field (anchor to the input by default). This reader accepts 1 to 3; the
+    /// writer writes the lowest version that can hold the program.
+    public static let formatVersion: UInt32 = 3
     public static let oldestReadableVersion: UInt32 = 1
     public static let headerSize = 128
     public static let opRecordSize = 64
@@ -35,7 +36,9 @@ public enum ModelFileLayout {
     static let opTableOffsetOffset = 56
     static let tensorTableOffsetOffset = 64
     static let dataOffsetOffset = 72
-    static let reservedRange = 80..<128
+    /// u32: 0 = the generator's colours, 1 = anchor them to the input's (version 3).
+    public static let outputColorOffset = 80
+    static let reservedRange = 84..<128
 
     public static func alignUp(_ n: Int, _ a: Int = dataAlignment) -> Int { (n + a - 1) / a * a }
 }

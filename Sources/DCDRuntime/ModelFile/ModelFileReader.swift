@@ -43,6 +43,10 @@ public enum ModelFileReader {
         }
         let sizeMultiple = Int(u32(L.sizeMultipleOffset))
         guard sizeMultiple >= 1 && sizeMultiple <= 64 else { throw fail("size multiple \(sizeMultiple) out of range 1...64") }
+        let outputColor = u32(L.outputColorOffset)
+        guard outputColor <= 1 && (version >= 3 || outputColor == 0) else {
+            throw fail("output colour field \(outputColor) is not one a version \(version) file can hold (0 = the generator's, 1 = anchored to the input from version 3)")
+        }
         let flags = u32(L.flagsOffset)
         guard flags & ~(L.flagNoAntialias | L.flagNoAntialiasUp) == 0 else { throw fail("unknown architecture flags \(hex(flags))") }
         let architecture = GeneratorArchitecture(ngf: Int(u32(L.ngfOffset)), blockCount: Int(u32(L.blockCountOffset)),
@@ -148,7 +152,8 @@ public enum ModelFileReader {
             guard op == canonical(op) else { throw fail("op \(i) (\(kind)): sets fields that a \(kind) op does not use") }
             ops.append(op)
         }
-        let program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding, precision: precision)
+        var program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding, precision: precision)
+        program.anchorsColor = outputColor == 1
         do throws(RuntimeError) {
             try program.validate()
         } catch {
