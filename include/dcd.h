@@ -49,6 +49,12 @@ void dcd_model_free(dcd_model *model);
 /* 1 for an int8 model, 0 for float32. */
 int dcd_model_is_int8(const dcd_model *model);
 
+/* 1 when dcd_model_run gives outputs the input's brightness, contrast and colour cast (a gain
+ * and offset per channel fitted to the rainy input, robust to its streaks; the generator cannot
+ * see them), else 0. Starts as the model file says (dcd-compile --color-anchor). */
+int dcd_model_color_anchor(const dcd_model *model);
+dcd_status dcd_model_set_color_anchor(dcd_model *model, int on);
+
 /* The last failure of a call on this model, one line (empty after success). */
 const char *dcd_model_error(const dcd_model *model);
 const char *dcd_status_name(dcd_status status);

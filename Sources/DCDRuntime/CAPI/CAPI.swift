@@ -5,12 +5,19 @@ final class CModel {
     enum Executor { case int8(Int8Executor), float(FloatExecutor) }
     let executor: Executor
     var parallel: ParallelRunner = .serial
+    /// Whether run anchors the output's colours (`ColorAnchor`): the model file's choice
+    /// (dcd-compile --color-anchor) until dcd_model_set_color_anchor.
+    var anchorColor: Bool
     /// The last error, NUL-terminated (capacity `messageCapacity`).
     let message: UnsafeMutablePointer<CChar>
     static let messageCapacity = 512
 
     init(_ executor: Executor) {
         self.executor = executor
+        switch executor {
+        case .int8(let e): anchorColor = e.program.anchorsColor
+        case .float(let e): anchorColor = e.program.anchorsColor
+        }
         message = .allocate(initialized: Self.messageCapacity, to: 0)
     }
 
@@ -78,6 +85,19 @@ public func dcd_model_free(_ pointer: OpaquePointer?) {
 public func dcd_model_is_int8(_ pointer: OpaquePointer?) -> Int32 {
     guard let m = model(pointer), case .int8 = m.executor else { return 0 }
     return 1
+}
+
+@_cdecl("dcd_model_color_anchor")
+public func dcd_model_color_anchor(_ pointer: OpaquePointer?) -> Int32 {
+    guard let m = model(pointer) else { return 0 }
+    return m.anchorColor ? 1 : 0
+}
+
+@_cdecl("dcd_model_set_color_anchor")
+public func dcd_model_set_color_anchor(_ pointer: OpaquePointer?, _ on: Int32) -> Int32 {
+    guard let m = model(pointer) else { return 3 }
+    m.anchorColor = on != 0
+    return m.fail(0, nil)
 }
 
 @_cdecl("dcd_model_error")
@@ -184,8 +204,8 @@ public func dcd_model_run(_ pointer: OpaquePointer?, _ format: Int32, _ input: U
     }
     do throws(RuntimeError) {
         switch m.executor {
-        case .int8(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel)
-        case .float(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel)
+        case .int8(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel, anchorColor: m.anchorColor)
+        case .float(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel, anchorColor: m.anchorColor)
         }
         return m.fail(0, nil)
     } catch {

@@ -15,6 +15,9 @@
 ///    left alone, if rain is what lies above.
 ///
 /// `tools/rain/colour_fit.py` holds the same procedure in NumPy (the test fixture's reference).
+/// dcd-run fits on its CHW images (`fit(output:input:width:height:)`), the executors' frame
+/// path (the C API) on the output map and the camera frame in place (`FrameAnchorSamples`):
+/// the same samples in the same order, so both give the same anchor.
 /// Measured on the synthetic test sets (models/README.md): +4.7 dB PSNR (Y) on light rain, +0.2
 /// on heavy rain for the supervised lite model; a plain least-squares fit to the input loses 5 dB
 /// on heavy rain.
@@ -41,48 +44,42 @@ public struct ColorAnchor: Sendable, Equatable {
     /// The anchor of `output` (the network's colour, CHW pixel units) to `input` (the frame it
     /// came from, CHW pixel units). Both hold width x height x 3 values.
     public static func fit(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) -> ColorAnchor {
-        let plane = width * height
-        // Sampled values in [0, 1], channel-major: xs[c * n + i] (output), ys likewise (input).
-        var xs: [Double] = [], ys: [Double] = []
-        let rows = (height + sampleStep - 1) / sampleStep, columns = (width + sampleStep - 1) / sampleStep
-        let n = rows * columns
-        xs.reserveCapacity(3 * n); ys.reserveCapacity(3 * n)
-        for c in 0..<3 {
-            for y in Swift.stride(from: 0, to: height, by: sampleStep) {
-                for x in Swift.stride(from: 0, to: width, by: sampleStep) {
-                    xs.append(Double(output[c * plane + y * width + x]) / 255)
-                    ys.append(Double(input[c * plane + y * width + x]) / 255)
-                }
-            }
-        }
-        var median = [(a: Double, b: Double)](repeating: (1, 0), count: 3)
-        for c in 0..<3 { median[c] = line(xs[(c * n)..<((c + 1) * n)], ys[(c * n)..<((c + 1) * n)], quantile: 0.5) }
+        fit(PlanarSamples(output: output, input: input, width: width, height: height))
+    }
+
+    /// The anchor from any source of the sampled pixels (steps 2 to 4 above). Reads the samples
+    /// where they are, 2 x 3 x `iterations` times: nothing is copied or allocated.
+    public static func fit<S: ColorAnchorSamples>(_ samples: S) -> ColorAnchor {
+        let n = samples.count
+        var medianA = SIMD3<Double>(), medianB = SIMD3<Double>()
+        for c in 0..<3 { (medianA[c], medianB[c]) = line(samples, channel: c, quantile: 0.5) }
         var rainy = 0
         for i in 0..<n {
             var above = 0.0
-            for c in 0..<3 { above += ys[c * n + i] - (median[c].a * xs[c * n + i] + median[c].b) }
+            for c in 0..<3 { above += samples.input(i, channel: c) - (medianA[c] * samples.output(i, channel: c) + medianB[c]) }
             if above / 3 > rainMargin { rainy += 1 }
         }
         let share = Double(rainy) / Double(n)
         let quantile = max(0.05, (1 - share) / 2)
         var gain = SIMD3<Double>(1, 1, 1), offset = SIMD3<Double>(0, 0, 0)
         for c in 0..<3 {
-            let l = line(xs[(c * n)..<((c + 1) * n)], ys[(c * n)..<((c + 1) * n)], quantile: quantile)
+            let l = line(samples, channel: c, quantile: quantile)
             gain[c] = l.a
             offset[c] = l.b * 255
         }
         return ColorAnchor(gain: gain, offset: offset, rainyShare: share, quantile: quantile)
     }
 
-    /// The line y ~ a x + b at `quantile` (the check loss's minimiser) by IRLS: weighted least
-    /// squares, then weights quantile / |r| above the line and (1 - quantile) / |r| below, r
-    /// floored at `residualFloor`. A constant x (no slope to fit) gives a = 0 and b the weighted
-    /// mean of y.
-    static func line(_ x: ArraySlice<Double>, _ y: ArraySlice<Double>, quantile: Double) -> (a: Double, b: Double) {
+    /// The line input ~ a output + b of one channel at `quantile` (the check loss's minimiser)
+    /// by IRLS: weighted least squares, then weights quantile / |r| above the line and
+    /// (1 - quantile) / |r| below, r floored at `residualFloor`. A constant output (no slope to
+    /// fit) gives a = 0 and b the weighted mean of the input.
+    static func line<S: ColorAnchorSamples>(_ samples: S, channel c: Int, quantile: Double) -> (a: Double, b: Double) {
         var a = 1.0, b = 0.0
         for iteration in 0..<iterations {
             var sw = 0.0, swx = 0.0, swxx = 0.0, swy = 0.0, swxy = 0.0
-            for (xi, yi) in zip(x, y) {
+            for i in 0..<samples.count {
+                let xi = samples.output(i, channel: c), yi = samples.input(i, channel: c)
                 var w = 1.0
                 if iteration > 0 {
                     let r = yi - (a * xi + b)
@@ -104,4 +101,41 @@ public struct ColorAnchor: Sendable, Equatable {
     /// `v` of channel `c` (pixel units) anchored.
     @inlinable
     public func apply(_ v: Double, channel c: Int) -> Double { gain[c] * v + offset[c] }
+
+    /// `v` anchored as an 8-bit pixel: the anchored value as Float, rounded half up and clamped,
+    /// as dcd-run rounds any float output into a PNG (`Image.replacingColor(withPixels:)`).
+    @inlinable
+    public func byte(_ v: Double, channel c: Int) -> UInt8 {
+        let p = (Float(apply(v, channel: c)) + 0.5).rounded(.down)
+        return p >= 0 && p <= 255 ? UInt8(p) : (p > 255 ? 255 : 0)
+    }
+}
+
+/// The pixels a `ColorAnchor` is fitted on: every `ColorAnchor.sampleStep`-th pixel of every
+/// `sampleStep`-th row, sample i in row-major order, values in [0, 1] (pixel / 255).
+public protocol ColorAnchorSamples {
+    var count: Int { get }
+    /// The network's output and the input frame at sample i, channel c (0 R, 1 G, 2 B).
+    func output(_ i: Int, channel c: Int) -> Double
+    func input(_ i: Int, channel c: Int) -> Double
+}
+
+extension ColorAnchor {
+    /// Samples of two CHW planes in pixel units (dcd-run's images).
+    struct PlanarSamples: ColorAnchorSamples {
+        let output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>
+        let width: Int, plane: Int, columns: Int, count: Int
+
+        init(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) {
+            precondition(output.count >= 3 * width * height && input.count >= 3 * width * height, "ColorAnchor: buffers smaller than the image")
+            self.output = output; self.input = input; self.width = width
+            plane = width * height
+            columns = (width + sampleStep - 1) / sampleStep
+            count = columns * ((height + sampleStep - 1) / sampleStep)
+        }
+
+        @inline(__always) func index(_ i: Int, _ c: Int) -> Int { c * plane + (i / columns) * sampleStep * width + (i % columns) * sampleStep }
+        @inline(__always) func output(_ i: Int, channel c: Int) -> Double { Double(output[index(i, c)]) / 255 }
+        @inline(__always) func input(_ i: Int, channel c: Int) -> Double { Double(input[index(i, c)]) / 255 }
+    }
 }

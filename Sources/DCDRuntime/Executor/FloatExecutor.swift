@@ -133,9 +133,10 @@ public final class FloatExecutor {
     }
 
     /// Derains a camera frame into `output` (same format and size) in the prepared workspace:
-    /// 8-bit samples in; out, the network's pixels rounded half up and clamped to 0...255.
+    /// 8-bit samples in; out, the network's pixels rounded half up and clamped to 0...255;
+    /// `anchorColor`: through the `ColorAnchor` fitted to the frame first (nothing allocated).
     public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
-                       parallel: ParallelRunner = .serial) throws(RuntimeError) {
+                       parallel: ParallelRunner = .serial, anchorColor: Bool = false) throws(RuntimeError) {
         guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
         let (ph, pw) = try program.paddedFrame(height: description.height, width: description.width)
         guard let f = frame, !f.owned, f.height == ph, f.width == pw else {
@@ -145,7 +146,12 @@ public final class FloatExecutor {
         let out = try runFrame(height: description.height, width: description.width, parallel, { _ in }) {
             description.load(pixels, into: $0) { toNetwork ? Float($0) / 255 * 2 - 1 : Float($0) }
         }
-        description.store(out, into: output) { v in
+        if anchorColor {
+            let anchor = ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: toPixels))
+            description.store(out, into: output) { v, c in anchor.byte(Float.pixel(v, networkRange: toPixels), channel: c) }
+            return
+        }
+        description.store(out, into: output) { v, _ in
             let p = ((toPixels ? (v + 1) / 2 * 255 : v) + 0.5).rounded(.down)
             return p >= 0 && p <= 255 ? UInt8(p) : (p > 255 ? 255 : 0)
         }

@@ -253,9 +253,10 @@ public final class Int8Executor {
     }
 
     /// Derains a camera frame (`pixels`, as `frame` describes) into `output` (same format and
-    /// size), in the workspace `prepare` set up for this size.
+    /// size), in the workspace `prepare` set up for this size; `anchorColor`: the output
+    /// through the `ColorAnchor` fitted to the frame (nothing allocated).
     public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
-                       parallel: ParallelRunner = .serial) throws(RuntimeError) {
+                       parallel: ParallelRunner = .serial, anchorColor: Bool = false) throws(RuntimeError) {
         guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
         let (ph, pw) = try program.paddedFrame(height: description.height, width: description.width)
         guard let f = frame, !f.owned, f.height == ph, f.width == pw, f.bandRows == 0 else {
@@ -264,7 +265,12 @@ public final class Int8Executor {
         let out = try runFrame(height: description.height, width: description.width, parallel, RunControl(), { _ in }, fill: {
             description.load(pixels, into: $0) { $0 }
         })!
-        description.store(out, into: output) { $0 }
+        if anchorColor {
+            let anchor = ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: false))
+            description.store(out, into: output) { v, c in anchor.byte(Double(v), channel: c) }
+        } else {
+            description.store(out, into: output) { v, _ in v }
+        }
     }
 
     /// Runs one op; false when the control stopped the run after it.

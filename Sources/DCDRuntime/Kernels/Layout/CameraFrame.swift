@@ -105,7 +105,7 @@ public struct CameraFrame {
     }
 
     @inline(__always)
-    private func rgb(_ p: UnsafePointer<UInt8>, _ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) {
+    func rgb(_ p: UnsafePointer<UInt8>, _ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) {
         switch format {
         case .rgb24:
             let q = p + y * rowBytes + x * 3
@@ -116,22 +116,22 @@ public struct CameraFrame {
         }
     }
 
-    /// Writes the top-left width x height pixels of `map` (channels 0...2, `toByte` per value)
-    /// into the frame; NV12 chroma is the mean over each 2 x 2 block.
-    func store<E>(_ map: InterleavedMap<E>, into pixels: UnsafeMutablePointer<UInt8>, _ toByte: (E) -> UInt8) {
+    /// Writes the top-left width x height pixels of `map` (channels 0...2, `toByte(value,
+    /// channel)` per value) into the frame; NV12 chroma is the mean over each 2 x 2 block.
+    func store<E>(_ map: InterleavedMap<E>, into pixels: UnsafeMutablePointer<UInt8>, _ toByte: (E, Int) -> UInt8) {
         switch format {
         case .rgb24:
             for y in 0..<height {
                 for x in 0..<width {
                     let source = map.pixel(y, x), q = pixels + y * rowBytes + x * 3
-                    q[0] = toByte(source[0]); q[1] = toByte(source[1]); q[2] = toByte(source[2])
+                    q[0] = toByte(source[0], 0); q[1] = toByte(source[1], 1); q[2] = toByte(source[2], 2)
                 }
             }
         case .nv12(let conversion):
             for y in 0..<height {
                 for x in 0..<width {
                     let s = map.pixel(y, x)
-                    pixels[y * rowBytes + x] = conversion.luma(toByte(s[0]), toByte(s[1]), toByte(s[2]))
+                    pixels[y * rowBytes + x] = conversion.luma(toByte(s[0], 0), toByte(s[1], 1), toByte(s[2], 2))
                 }
             }
             for cy in 0..<(height / 2) {
@@ -140,7 +140,7 @@ public struct CameraFrame {
                     for dy in 0..<2 {
                         for dx in 0..<2 {
                             let s = map.pixel(2 * cy + dy, 2 * cx + dx)
-                            r += Double(toByte(s[0])); g += Double(toByte(s[1])); b += Double(toByte(s[2]))
+                            r += Double(toByte(s[0], 0)); g += Double(toByte(s[1], 1)); b += Double(toByte(s[2], 2))
                         }
                     }
                     let (cb, cr) = conversion.chroma(red: r, green: g, blue: b, count: 4)
@@ -149,5 +149,46 @@ public struct CameraFrame {
                 }
             }
         }
+    }
+}
+
+/// A value of an executor's output map as a pixel value (0...255 scale, not rounded): int8 maps
+/// hold pixels; float maps hold tanh's [-1, 1] unless the program outputs pixels.
+protocol OutputMapValue {
+    static func pixel(_ v: Self, networkRange: Bool) -> Double
+}
+
+extension UInt8: OutputMapValue {
+    @inline(__always) static func pixel(_ v: UInt8, networkRange: Bool) -> Double { Double(v) }
+}
+
+extension Float: OutputMapValue {
+    /// In Float, as FloatExecutor.derain(pixels:) converts, so that the anchor sees the values
+    /// dcd-run's images anchor.
+    @inline(__always) static func pixel(_ v: Float, networkRange: Bool) -> Double { Double(networkRange ? (v + 1) / 2 * 255 : v) }
+}
+
+/// A derained frame's output map and the frame it came from, sampled for `ColorAnchor.fit`
+/// (the input's RGB as the executors read it: NV12 through the frame's conversion).
+struct FrameAnchorSamples<E: OutputMapValue>: ColorAnchorSamples {
+    let frame: CameraFrame, pixels: UnsafePointer<UInt8>, map: InterleavedMap<E>, networkRange: Bool
+    let columns: Int, count: Int
+
+    init(frame: CameraFrame, pixels: UnsafePointer<UInt8>, map: InterleavedMap<E>, networkRange: Bool) {
+        self.frame = frame; self.pixels = pixels; self.map = map; self.networkRange = networkRange
+        let step = ColorAnchor.sampleStep
+        columns = (frame.width + step - 1) / step
+        count = columns * ((frame.height + step - 1) / step)
+    }
+
+    @inline(__always) func output(_ i: Int, channel c: Int) -> Double {
+        let step = ColorAnchor.sampleStep
+        return E.pixel(map.pixel((i / columns) * step, (i % columns) * step)[c], networkRange: networkRange) / 255
+    }
+
+    @inline(__always) func input(_ i: Int, channel c: Int) -> Double {
+        let step = ColorAnchor.sampleStep
+        let (r, g, b) = frame.rgb(pixels, (i % columns) * step, (i / columns) * step)
+        return Double(c == 0 ? r : (c == 1 ? g : b)) / 255
     }
 }
