@@ -5,7 +5,8 @@
  * per sample (the x86 reference build sums without fused multiply-adds, this one may use them:
  * values agree to ~1e-6 relative, so only a sample within that of a rounding boundary moves, by
  * one level). The same with dcd_model_set_color_anchor against dcd-run --color-anchor (the
- * fitted gains agree as closely, so the same tolerance holds). Also checks the error statuses. Exit status 0 only when everything passes.
+ * fitted gains agree as closely, so the same tolerance holds). Also checks the error statuses.
+ * Exit status 0 only when everything passes.
  *   usage: golden_test GOLDEN_DIR */
 #include "dcd.h"
 #include <pthread.h>

@@ -56,7 +56,10 @@ public struct ColorAnchor: Sendable, Equatable {
         var rainy = 0
         for i in 0..<n {
             var above = 0.0
-            for c in 0..<3 { above += samples.input(i, channel: c) - (medianA[c] * samples.output(i, channel: c) + medianB[c]) }
+            for c in 0..<3 {
+                let (x, y) = samples.sample(i, channel: c)
+                above += y - (medianA[c] * x + medianB[c])
+            }
             if above / 3 > rainMargin { rainy += 1 }
         }
         let share = Double(rainy) / Double(n)
@@ -79,7 +82,7 @@ public struct ColorAnchor: Sendable, Equatable {
         for iteration in 0..<iterations {
             var sw = 0.0, swx = 0.0, swxx = 0.0, swy = 0.0, swxy = 0.0
             for i in 0..<samples.count {
-                let xi = samples.output(i, channel: c), yi = samples.input(i, channel: c)
+                let (xi, yi) = samples.sample(i, channel: c)
                 var w = 1.0
                 if iteration > 0 {
                     let r = yi - (a * xi + b)
@@ -102,13 +105,10 @@ public struct ColorAnchor: Sendable, Equatable {
     @inlinable
     public func apply(_ v: Double, channel c: Int) -> Double { gain[c] * v + offset[c] }
 
-    /// `v` anchored as an 8-bit pixel: the anchored value as Float, rounded half up and clamped,
-    /// as dcd-run rounds any float output into a PNG (`Image.replacingColor(withPixels:)`).
+    /// `v` anchored as an 8-bit pixel: the anchored value as Float, rounded as every float output
+    /// is (`pixelByte`, as dcd-run's `Image.replacingColor(withPixels:)`).
     @inlinable
-    public func byte(_ v: Double, channel c: Int) -> UInt8 {
-        let p = (Float(apply(v, channel: c)) + 0.5).rounded(.down)
-        return p >= 0 && p <= 255 ? UInt8(p) : (p > 255 ? 255 : 0)
-    }
+    public func byte(_ v: Double, channel c: Int) -> UInt8 { pixelByte(Float(apply(v, channel: c))) }
 }
 
 /// The pixels a `ColorAnchor` is fitted on: every `ColorAnchor.sampleStep`-th pixel of every
@@ -116,8 +116,7 @@ public struct ColorAnchor: Sendable, Equatable {
 public protocol ColorAnchorSamples {
     var count: Int { get }
     /// The network's output and the input frame at sample i, channel c (0 R, 1 G, 2 B).
-    func output(_ i: Int, channel c: Int) -> Double
-    func input(_ i: Int, channel c: Int) -> Double
+    func sample(_ i: Int, channel c: Int) -> (output: Double, input: Double)
 }
 
 extension ColorAnchor {
@@ -134,8 +133,9 @@ extension ColorAnchor {
             count = columns * ((height + sampleStep - 1) / sampleStep)
         }
 
-        @inline(__always) func index(_ i: Int, _ c: Int) -> Int { c * plane + (i / columns) * sampleStep * width + (i % columns) * sampleStep }
-        @inline(__always) func output(_ i: Int, channel c: Int) -> Double { Double(output[index(i, c)]) / 255 }
-        @inline(__always) func input(_ i: Int, channel c: Int) -> Double { Double(input[index(i, c)]) / 255 }
+        @inline(__always) func sample(_ i: Int, channel c: Int) -> (output: Double, input: Double) {
+            let k = c * plane + (i / columns) * sampleStep * width + (i % columns) * sampleStep
+            return (Double(output[k]) / 255, Double(input[k]) / 255)
+        }
     }
 }

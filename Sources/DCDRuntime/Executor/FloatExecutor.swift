@@ -149,11 +149,8 @@ public final class FloatExecutor {
         if anchorColor {
             let anchor = ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: toPixels))
             description.store(out, into: output) { v, c in anchor.byte(Float.pixel(v, networkRange: toPixels), channel: c) }
-            return
-        }
-        description.store(out, into: output) { v, _ in
-            let p = ((toPixels ? (v + 1) / 2 * 255 : v) + 0.5).rounded(.down)
-            return p >= 0 && p <= 255 ? UInt8(p) : (p > 255 ? 255 : 0)
+        } else {
+            description.store(out, into: output) { v, _ in pixelByte(Float.pixelValue(v, networkRange: toPixels)) }
         }
     }
 

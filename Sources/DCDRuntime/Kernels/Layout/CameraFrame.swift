@@ -152,6 +152,14 @@ public struct CameraFrame {
     }
 }
 
+/// A float pixel value (0...255 scale) as a byte: rounded half up, clamped to 0...255 (every
+/// float output's rounding: the executors' frames, ColorAnchor.byte).
+@inlinable
+public func pixelByte(_ v: Float) -> UInt8 {
+    let p = (v + 0.5).rounded(.down)
+    return p >= 0 && p <= 255 ? UInt8(p) : (p > 255 ? 255 : 0)
+}
+
 /// A value of an executor's output map as a pixel value (0...255 scale, not rounded): int8 maps
 /// hold pixels; float maps hold tanh's [-1, 1] unless the program outputs pixels.
 protocol OutputMapValue {
@@ -165,7 +173,8 @@ extension UInt8: OutputMapValue {
 extension Float: OutputMapValue {
     /// In Float, as FloatExecutor.derain(pixels:) converts, so that the anchor sees the values
     /// dcd-run's images anchor.
-    @inline(__always) static func pixel(_ v: Float, networkRange: Bool) -> Double { Double(networkRange ? (v + 1) / 2 * 255 : v) }
+    @inline(__always) static func pixel(_ v: Float, networkRange: Bool) -> Double { Double(pixelValue(v, networkRange: networkRange)) }
+    @inline(__always) static func pixelValue(_ v: Float, networkRange: Bool) -> Float { networkRange ? (v + 1) / 2 * 255 : v }
 }
 
 /// A derained frame's output map and the frame it came from, sampled for `ColorAnchor.fit`
@@ -181,14 +190,9 @@ struct FrameAnchorSamples<E: OutputMapValue>: ColorAnchorSamples {
         count = columns * ((frame.height + step - 1) / step)
     }
 
-    @inline(__always) func output(_ i: Int, channel c: Int) -> Double {
-        let step = ColorAnchor.sampleStep
-        return E.pixel(map.pixel((i / columns) * step, (i % columns) * step)[c], networkRange: networkRange) / 255
-    }
-
-    @inline(__always) func input(_ i: Int, channel c: Int) -> Double {
-        let step = ColorAnchor.sampleStep
-        let (r, g, b) = frame.rgb(pixels, (i % columns) * step, (i / columns) * step)
-        return Double(c == 0 ? r : (c == 1 ? g : b)) / 255
+    @inline(__always) func sample(_ i: Int, channel c: Int) -> (output: Double, input: Double) {
+        let step = ColorAnchor.sampleStep, y = (i / columns) * step, x = (i % columns) * step
+        let (r, g, b) = frame.rgb(pixels, x, y)
+        return (E.pixel(map.pixel(y, x)[c], networkRange: networkRange) / 255, Double(c == 0 ? r : (c == 1 ? g : b)) / 255)
     }
 }
