@@ -10,6 +10,10 @@ public struct CompiledGenerator {
     public var importedProgram: ModelProgram
     /// After the pass pipeline: what the model file holds.
     public var program: ModelProgram
+    /// The checkpoint says its generator was trained with its outputs colour-anchored
+    /// (dcd-train --color-anchor writes "dcd_color_anchor": "true" in the safetensors metadata):
+    /// it is meant to run anchored.
+    public var trainedWithColorAnchor: Bool
 
     /// Reads, unwraps, infers, checks, builds and optimizes. `network` chooses among several
     /// generators in one file ("G_A" or "G_B"); `observe` sees the graph after each pass.
@@ -17,6 +21,7 @@ public struct CompiledGenerator {
                 observe: (String, Graph) -> Void = { _, _ in }) throws {
         let checkpoint = try Checkpoint(bytes: checkpointBytes)
         format = checkpoint.format
+        trainedWithColorAnchor = checkpoint.metadata.contains { $0 == ("dcd_color_anchor", "true") }
         stateDict = try StateDict(checkpoint: checkpoint, network: network)
         architecture = try GeneratorImporter.inferArchitecture(stateDict)
         importedProgram = try GeneratorImporter.program(stateDict, architecture)

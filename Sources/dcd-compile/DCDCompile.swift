@@ -44,8 +44,8 @@ struct DCDCompile: ParsableCommand {
     @Option(help: "Which generator of a multi-network checkpoint to compile (G_A derains, G_B adds rain).")
     var network: String = "G_A"
 
-    @Flag(help: "Record in the model that its outputs take the input's brightness, contrast and colour cast: dcd-run then anchors them unless given --no-color-anchor (for models whose colours drift: the generator cannot see them).")
-    var colorAnchor = false
+    @Flag(inversion: .prefixedNo, help: "Record in the model that its outputs take the input's brightness, contrast and colour cast: dcd-run then anchors them unless given --no-color-anchor (for models whose colours drift: the generator cannot see them). Default: on for checkpoints dcd-train --color-anchor trained, off otherwise.")
+    var colorAnchor: Bool?
 
     @Flag(help: "Print what the checkpoint holds (format, architecture, parameters, MACs, tensors) and exit.")
     var inspect = false
@@ -134,8 +134,9 @@ struct DCDCompile: ParsableCommand {
                 throw CommandFailure("\(checkpoint): \(error)")
             }
         }
-        program.anchorsColor = colorAnchor
-        if colorAnchor { summary.append(("color_anchor", "true")) }
+        let anchored = colorAnchor ?? compiled.trainedWithColorAnchor
+        program.anchorsColor = anchored
+        if anchored { summary.append(("color_anchor", "true")) }
         let file: [UInt8]
         do {
             file = try ModelFileWriter.write(program)

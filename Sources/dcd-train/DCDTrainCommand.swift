@@ -50,6 +50,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
     @Option(help: "Worker threads (default: all cores).") var threads: Int = ThreadPool.availableCores
     @Flag(help: "The supervised baseline instead of DCD-GAN: G_A alone, trained with L1 on paired folders (--rainy, and --clean holding the clean image of each rainy one under the same name).") var supervised = false
+    @Flag(name: .customLong("color-anchor"), help: "Not the reference's objective: every generator output is anchored to its input's brightness, contrast and colour cast (as dcd-run --color-anchor) before the losses see it, so the generators need not guess colours they cannot see. Compile the result with dcd-compile --color-anchor.") var colorAnchor = false
     @Flag(help: "Continue the run in --out (its saved configuration, --decay-steps included; --steps is the new total).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
@@ -89,7 +90,7 @@ struct DCDTrainCommand: ParsableCommand {
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
          ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("lambda_idt", "\(lambdaIdentity)"), ("lambda_nce", "\(lambdaNCE)"), ("init_gain", "\(initGain)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
-         ("decay_steps", "\(decaySteps)"), ("lr", "\(learningRate)")]
+         ("color_anchor", "\(colorAnchor)"), ("decay_steps", "\(decaySteps)"), ("lr", "\(learningRate)")]
     }
 
     func run() throws {
@@ -112,6 +113,7 @@ struct DCDTrainCommand: ParsableCommand {
             command.lambdaNCE = c["lambda_nce"].flatMap { Double($0) } ?? 2
             command.initGain = c["init_gain"].flatMap { Double($0) } ?? 0.02  // recorded, no longer used
             command.supervised = c["supervised"] == "true"
+            command.colorAnchor = c["color_anchor"] == "true"
             // The schedule is the run's (runs saved before it was recorded: the flag's).
             if let decay = c["decay_steps"].flatMap({ Int($0) }) { command.decaySteps = decay }
             if let rate = c["lr"].flatMap({ Double($0) }) { command.learningRate = rate }
@@ -172,6 +174,7 @@ struct DCDTrainCommand: ParsableCommand {
         options.lambdaCycle = lambdaCycle
         options.lambdaIdentity = lambdaIdentity
         options.lambdaNCE = lambdaNCE
+        options.colorAnchor = colorAnchor
         func values(_ net: String, _ fresh: () -> [String: (shape: [Int], values: [Float])]) -> [String: (shape: [Int], values: [Float])] {
             saved?.networks[net] ?? initial[net] ?? fresh()
         }
@@ -205,6 +208,7 @@ struct DCDTrainCommand: ParsableCommand {
         try Files.makeDirectory(out)
         var report = TrainingReport(out: out, resumingAt: saved?.step)
         if supervised { report.gridCaption = "rainy | G_A (derained) | clean" }
+        if colorAnchor { report.gridCaption += " (generator outputs colour-anchored to their inputs)" }
         let start = ProcessClock.seconds()
         let end = min(steps, stopAt ?? steps)
         for step in first..<max(first, end) {
@@ -213,13 +217,13 @@ struct DCDTrainCommand: ParsableCommand {
             if supervised {
                 let (rainyImage, cleanImage) = try data.pairedBatch(step: step, &random)
                 l = model.supervisedStep(rainy: rainyImage, clean: cleanImage)
-                images = { [rainyImage, model.generatorA.forward(rainyImage).output!, cleanImage] }
+                images = { [rainyImage, model.translate(model.generatorA, rainyImage), cleanImage] }
             } else {
                 let (realA, realB) = try data.batch(step: step, &random)
                 func ids() -> [[Int]] { probe.map { random.permutationPrefix($0.shape[2] * $0.shape[3], count: patches) } }
                 let ids1 = ids(), ids2 = ids()
                 l = model.step(realA: realA, realB: realB, ids1: ids1, ids2: ids2)
-                images = { [realA, model.generatorA.forward(realA).output!, realB, model.generatorB.forward(realB).output!] }
+                images = { [realA, model.translate(model.generatorA, realA), realB, model.translate(model.generatorB, realB)] }
             }
             let elapsed = ProcessClock.seconds() - start, rate = Double(step + 1 - first) / elapsed
             let eta = Int(Double(steps - step - 1) / rate)
@@ -239,12 +243,14 @@ struct DCDTrainCommand: ParsableCommand {
 
     func save(_ model: DCDGAN<Float>, step: Int, random: TrainingRandom) throws {
         let meta = [("format", "pt"), ("dcd_step", "\(step)")]
+        // dcd-compile reads this to record in the model that it runs anchored.
+        let generatorMeta = meta + (colorAnchor ? [("dcd_color_anchor", "true")] : [])
         let (moments, optimizerSteps) = model.optimizerState()
         let stateMeta = meta + [("dcd_random_state", "\(random.state)")] + optimizerSteps.sorted { $0.key < $1.key }.map { ("dcd_\($0.key)_step", "\($0.value)") }
             + configuration.map { ("dcd_config_" + $0.0, $0.1) }
         let files: [(String, [UInt8])] = [
-            ("net_G_A", SafetensorsWriter.encode(model.generatorA.stateDict(), metadata: meta)),
-            ("net_G_B", SafetensorsWriter.encode(model.generatorB.stateDict(), metadata: meta)),
+            ("net_G_A", SafetensorsWriter.encode(model.generatorA.stateDict(), metadata: generatorMeta)),
+            ("net_G_B", SafetensorsWriter.encode(model.generatorB.stateDict(), metadata: generatorMeta)),
             ("net_D_A", SafetensorsWriter.encode(model.discriminatorA.stateDict(), metadata: meta)),
             ("net_D_B", SafetensorsWriter.encode(model.discriminatorB.stateDict(), metadata: meta)),
             ("net_F1", SafetensorsWriter.encode(model.f1.enumerated().flatMap { $1.stateDict(layer: $0) }, metadata: meta)),

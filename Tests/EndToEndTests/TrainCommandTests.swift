@@ -137,6 +137,34 @@ struct TrainCommandTests {
         #expect(bad.status == 64 && bad.stderr.contains("--lambda-idt"), "\(bad.stderr)")
     }
 
+    /// --color-anchor changes the losses (the same seed, init and batch otherwise), travels with
+    /// --resume, and marks the generators' checkpoints, so that dcd-compile records in the model
+    /// that it runs anchored unless told --no-color-anchor; a plain run's model does not.
+    @Test func colorAnchoredRunCompilesAnchored() throws {
+        let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_b.png"])
+        let common = ["--rainy", dir + "/A", "--clean", dir + "/B", "--ngf", "2", "--n-blocks", "1", "--ndf", "2", "--crop", "32",
+                      "--load-size", "36", "--nce-layers", "4,8,12", "--patches", "8", "--mlp-width", "8", "--seed", "5", "--save-every", "1"]
+        let plain = TestProcess.run("dcd-train", common + ["--steps", "1", "--out", dir + "/plain"])
+        let anchored = TestProcess.run("dcd-train", common + ["--steps", "1", "--out", dir + "/anchored", "--color-anchor"])
+        #expect(plain.status == 0 && anchored.status == 0, "\(plain.stderr)\(anchored.stderr)")
+        // losses.tsv's step-1 row holds every loss: the anchored generators' differ.
+        let losses = { (run: String) in String(decoding: try Files.read("\(dir)/\(run)/losses.tsv"), as: UTF8.self).split(separator: "\n")[1] }
+        let (plainLosses, anchoredLosses) = (try losses("plain"), try losses("anchored"))
+        #expect(plainLosses.hasPrefix("1\t") && plainLosses != anchoredLosses, "\(plainLosses) vs \(anchoredLosses)")
+        let resumed = TestProcess.run("dcd-train", common + ["--steps", "2", "--out", dir + "/anchored", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let gA = try Checkpoint(bytes: try Files.read(dir + "/anchored/latest_net_G_A.safetensors"))
+        #expect(gA.metadata.contains { $0 == ("dcd_step", "2") } && gA.metadata.contains { $0 == ("dcd_color_anchor", "true") }, "\(gA.metadata)")
+        let state = String(decoding: try Files.read(dir + "/anchored/latest_training_state.safetensors"), as: UTF8.self)
+        #expect(state.contains("\"dcd_config_color_anchor\":\"true\""))
+        for (run, extra, expected) in [("anchored", [String](), true), ("anchored", ["--no-color-anchor"], false), ("plain", [], false), ("plain", ["--color-anchor"], true)] {
+            let compiled = TestProcess.run("dcd-compile", ["\(dir)/\(run)/latest_net_G_A.safetensors", "--precision", "float", "--json",
+                                                           "-o", "\(dir)/\(run).dcdm"] + extra)
+            #expect(compiled.status == 0, "\(compiled.stderr)")
+            #expect(compiled.stdout.contains("\"color_anchor\": \"true\"") == expected, "\(run) \(extra): \(compiled.stdout)")
+        }
+    }
+
     @Test func initFromReferenceCheckpoints() throws {
         let dir = try Self.folders(rainy: ["photo_calibration_a.png"], clean: ["photo_calibration_b.png"])
         let reference = Fixtures.path("train/reference")

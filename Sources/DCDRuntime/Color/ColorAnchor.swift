@@ -83,11 +83,7 @@ public struct ColorAnchor: Sendable, Equatable {
             var sw = 0.0, swx = 0.0, swxx = 0.0, swy = 0.0, swxy = 0.0
             for i in 0..<samples.count {
                 let (xi, yi) = samples.sample(i, channel: c)
-                var w = 1.0
-                if iteration > 0 {
-                    let r = yi - (a * xi + b)
-                    w = (r >= 0 ? quantile : 1 - quantile) / max(abs(r), residualFloor)
-                }
+                let w = iteration == 0 ? 1 : irlsWeight(residual: yi - (a * xi + b), quantile: quantile)
                 sw += w; swx += w * xi; swxx += w * xi * xi; swy += w * yi; swxy += w * xi * yi
             }
             let det = sw * swxx - swx * swx
@@ -99,6 +95,21 @@ public struct ColorAnchor: Sendable, Equatable {
             }
         }
         return (a, b)
+    }
+
+    /// The weight an IRLS pass gives a sample `residual` (input minus line, [0, 1] units) off
+    /// the line at `quantile`: the check loss's slope over the residual, floored at
+    /// `residualFloor`.
+    @inline(__always)
+    public static func irlsWeight(residual r: Double, quantile: Double) -> Double {
+        (r >= 0 ? quantile : 1 - quantile) / max(abs(r), residualFloor)
+    }
+
+    /// The weight the next IRLS pass would give a sample (output `x`, input `y`, [0, 1] units)
+    /// of channel `c` off this anchor's line. Weighted least squares with these weights is one
+    /// more IRLS pass: the trainer's differentiable anchor (`Ops.colorAnchor`) fits with them.
+    public func irlsWeight(output x: Double, input y: Double, channel c: Int) -> Double {
+        Self.irlsWeight(residual: y - (gain[c] * x + offset[c] / 255), quantile: quantile)
     }
 
     /// `v` of channel `c` (pixel units) anchored.
@@ -120,21 +131,37 @@ public protocol ColorAnchorSamples {
 }
 
 extension ColorAnchor {
-    /// Samples of two CHW planes in pixel units (dcd-run's images).
-    struct PlanarSamples: ColorAnchorSamples {
-        let output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>
-        let width: Int, plane: Int, columns: Int, count: Int
+    /// Where the samples of a width x height image lie: sample i is pixel (x, y) =
+    /// ((i % columns) * sampleStep, (i / columns) * sampleStep).
+    public struct SampleGrid: Sendable {
+        public let width: Int, columns: Int, count: Int
 
-        init(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) {
-            precondition(output.count >= 3 * width * height && input.count >= 3 * width * height, "ColorAnchor: buffers smaller than the image")
-            self.output = output; self.input = input; self.width = width
-            plane = width * height
+        public init(width: Int, height: Int) {
+            self.width = width
             columns = (width + sampleStep - 1) / sampleStep
             count = columns * ((height + sampleStep - 1) / sampleStep)
         }
 
+        @inline(__always) public func position(_ i: Int) -> (x: Int, y: Int) { ((i % columns) * sampleStep, (i / columns) * sampleStep) }
+        /// The sample's index in a row-major width x height plane.
+        @inline(__always) public func offset(_ i: Int) -> Int { let (x, y) = position(i); return y * width + x }
+    }
+
+    /// Samples of two CHW planes in pixel units (dcd-run's images).
+    struct PlanarSamples: ColorAnchorSamples {
+        let output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>
+        let grid: SampleGrid, plane: Int
+        var count: Int { grid.count }
+
+        init(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) {
+            precondition(output.count >= 3 * width * height && input.count >= 3 * width * height, "ColorAnchor: buffers smaller than the image")
+            self.output = output; self.input = input
+            grid = SampleGrid(width: width, height: height)
+            plane = width * height
+        }
+
         @inline(__always) func sample(_ i: Int, channel c: Int) -> (output: Double, input: Double) {
-            let k = c * plane + (i / columns) * sampleStep * width + (i % columns) * sampleStep
+            let k = c * plane + grid.offset(i)
             return (Double(output[k]) / 255, Double(input[k]) / 255)
         }
     }

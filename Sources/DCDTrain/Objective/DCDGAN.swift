@@ -12,6 +12,10 @@ public struct ObjectiveOptions: Sendable {
     public var nceLayers: [Int] = [4, 8, 12, 16]
     public var patches: Int = 256
     public var temperature: Double = 0.07
+    /// Not the reference's: every generator output is colour-anchored to the generator's input
+    /// (`Ops.colorAnchor`) before any loss or discriminator sees it, as dcd-run --color-anchor
+    /// anchors it at inference.
+    public var colorAnchor = false
     public init() {}
 }
 
@@ -86,6 +90,13 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
 
     static func scalar(_ v: Variable<T>) -> Double { Double(v.values[0]) }
 
+    /// `generator`'s image of `x`, as every loss sees it: anchored to x under
+    /// `options.colorAnchor`.
+    public func translate(_ generator: ResnetGenerator<T>, _ x: Variable<T>) -> Variable<T> {
+        let y = generator.forward(x).output!
+        return options.colorAnchor ? Ops.colorAnchor(y, to: x) : y
+    }
+
     /// Hinge loss of a discriminator: 0.5 * (mean(relu(1 - D(real))) + mean(relu(1 + D(fake)))).
     static func discriminatorLoss(_ d: PatchDiscriminator<T>, real: Variable<T>, fake: Variable<T>) -> Variable<T> {
         let onReal = Ops.mean(Ops.relu(Ops.affine(d.forward(real), scale: -1, shift: 1)))
@@ -114,7 +125,7 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
     /// positions of NCE1 and NCE2 per layer.
     public func step(realA: Variable<T>, realB: Variable<T>, ids1: [[Int]], ids2: [[Int]]) -> StepLosses {
         var losses = StepLosses()
-        let fakeB = generatorA.forward(realA).output!, fakeA = generatorB.forward(realB).output!
+        let fakeB = translate(generatorA, realA), fakeA = translate(generatorB, realB)
 
         // Discriminators.
         optimizerD.zeroGradients()
@@ -133,13 +144,13 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
         let ganB = Ops.affine(Ops.mean(discriminatorB.forward(fakeA, frozen: true)), scale: -1)
         let nce1 = nce(query: fakeB, queryNet: generatorB, queryMLPs: f2, key: realA, keyNet: generatorA, keyMLPs: f1, ids: ids1)
         let nce2 = nce(query: fakeA, queryNet: generatorA, queryMLPs: f1, key: realB, keyNet: generatorB, keyMLPs: f2, ids: ids2)
-        let identityA = Ops.l1(generatorA.forward(realB).output!, realB)
-        let identityB = Ops.l1(generatorB.forward(realA).output!, realA)
+        let identityA = Ops.l1(translate(generatorA, realB), realB)
+        let identityB = Ops.l1(translate(generatorB, realA), realA)
         var total = Ops.add(Ops.affine(Ops.add(ganA, ganB), scale: 0.5),
                             Ops.affine(Ops.add(nce1, nce2), scale: T(0.5 * options.lambdaNCE)))
         total = Ops.add(total, Ops.affine(Ops.add(identityA, identityB), scale: T(0.5 * options.lambdaIdentity)))
         if options.lambdaCycle > 0 {
-            let cycle = Ops.add(Ops.l1(generatorB.forward(fakeB).output!, realA), Ops.l1(generatorA.forward(fakeA).output!, realB))
+            let cycle = Ops.add(Ops.l1(translate(generatorB, fakeB), realA), Ops.l1(translate(generatorA, fakeA), realB))
             total = Ops.add(total, Ops.affine(cycle, scale: T(options.lambdaCycle)))
             losses.cycle = Self.scalar(cycle)
         }
@@ -160,7 +171,7 @@ public final class DCDGAN<T: BinaryFloatingPoint> {
     /// the unpaired objective is measured against; the other networks stay as they are.
     public func supervisedStep(rainy: Variable<T>, clean: Variable<T>) -> StepLosses {
         optimizerG.zeroGradients()
-        let loss = Ops.l1(generatorA.forward(rainy).output!, clean)
+        let loss = Ops.l1(translate(generatorA, rainy), clean)
         loss.backward()
         record(namedGeneratorParameters)
         optimizerG.update()

@@ -181,17 +181,16 @@ extension Float: OutputMapValue {
 /// (the input's RGB as the executors read it: NV12 through the frame's conversion).
 struct FrameAnchorSamples<E: OutputMapValue>: ColorAnchorSamples {
     let frame: CameraFrame, pixels: UnsafePointer<UInt8>, map: InterleavedMap<E>, networkRange: Bool
-    let columns: Int, count: Int
+    let grid: ColorAnchor.SampleGrid
+    var count: Int { grid.count }
 
     init(frame: CameraFrame, pixels: UnsafePointer<UInt8>, map: InterleavedMap<E>, networkRange: Bool) {
         self.frame = frame; self.pixels = pixels; self.map = map; self.networkRange = networkRange
-        let step = ColorAnchor.sampleStep
-        columns = (frame.width + step - 1) / step
-        count = columns * ((frame.height + step - 1) / step)
+        grid = ColorAnchor.SampleGrid(width: frame.width, height: frame.height)
     }
 
     @inline(__always) func sample(_ i: Int, channel c: Int) -> (output: Double, input: Double) {
-        let step = ColorAnchor.sampleStep, y = (i / columns) * step, x = (i % columns) * step
+        let (x, y) = grid.position(i)
         let (r, g, b) = frame.rgb(pixels, x, y)
         return (E.pixel(map.pixel(y, x)[c], networkRange: networkRange) / 255, Double(c == 0 ? r : (c == 1 ? g : b)) / 255)
     }
