@@ -46,12 +46,12 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("init-gain"), help: "Standard deviation scale of the xavier-normal initialization (the reference's init_gain).") var initGain: Double = 0.02
     @Option(name: .customLong("lambda-idt"), help: "Weight of the identity losses (the reference's lambda_IDT).") var lambdaIdentity: Double = 1
     @Option(name: .customLong("lambda-nce"), help: "Weight of the PatchNCE losses (the reference's lambda_NCE).") var lambdaNCE: Double = 2
-    @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps).") var decaySteps: Int = 0
+    @Option(name: .customLong("decay-steps"), help: "The last N of --steps decay the learning rates linearly (the reference's n_epochs_decay, in steps; default 0, or with --resume the run's).") var decaySteps: Int?
     @Option(name: .customLong("sample-every"), help: "A sample grid and the HTML report every N steps.") var sampleEvery: Int = 50
     @Option(help: "Worker threads (default: all cores).") var threads: Int = ThreadPool.availableCores
     @Flag(help: "The supervised baseline instead of DCD-GAN: G_A alone, trained with L1 on paired folders (--rainy, and --clean holding the clean image of each rainy one under the same name).") var supervised = false
     @Flag(name: .customLong("color-anchor"), help: "Not the reference's objective: every generator output is anchored to its input's brightness, contrast and colour cast (as dcd-run --color-anchor) before the losses see it, so the generators need not guess colours they cannot see. Compile the result with dcd-compile --color-anchor.") var colorAnchor = false
-    @Flag(help: "Continue the run in --out (its saved configuration, --decay-steps included; --steps is the new total).") var resume = false
+    @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total, and --decay-steps, if given, the new schedule's decay).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
@@ -65,7 +65,7 @@ struct DCDTrainCommand: ParsableCommand {
         for (flag, weight) in [("--lambda-cyc", lambdaCycle), ("--lambda-idt", lambdaIdentity), ("--lambda-nce", lambdaNCE)] {
             guard weight >= 0 && weight.isFinite else { throw ValidationError("\(flag) must be a finite weight, at least 0") }
         }
-        guard decaySteps >= 0 && decaySteps <= steps else { throw ValidationError("--decay-steps must be between 0 and --steps") }
+        if let decaySteps, !(0...steps).contains(decaySteps) { throw ValidationError("--decay-steps must be between 0 and --steps") }
         if let stopAt, !(1...steps).contains(stopAt) { throw ValidationError("--stop-at must be between 1 and --steps") }
         guard crop >= 32, crop % 4 == 0, loadSize >= crop else { throw ValidationError("--crop must be a multiple of 4, at least 32, and at most --load-size") }
         if let nceLayers, Self.layers(nceLayers) == nil { throw ValidationError("--nce-layers must be a comma-separated list of module indices, got '\(nceLayers)'") }
@@ -90,7 +90,7 @@ struct DCDTrainCommand: ParsableCommand {
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
          ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("lambda_idt", "\(lambdaIdentity)"), ("lambda_nce", "\(lambdaNCE)"), ("init_gain", "\(initGain)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
-         ("color_anchor", "\(colorAnchor)"), ("decay_steps", "\(decaySteps)"), ("lr", "\(learningRate)")]
+         ("color_anchor", "\(colorAnchor)"), ("decay_steps", "\(decaySteps ?? 0)"), ("lr", "\(learningRate)")]
     }
 
     func run() throws {
@@ -114,11 +114,12 @@ struct DCDTrainCommand: ParsableCommand {
             command.initGain = c["init_gain"].flatMap { Double($0) } ?? 0.02  // recorded, no longer used
             command.supervised = c["supervised"] == "true"
             command.colorAnchor = c["color_anchor"] == "true"
-            // The schedule is the run's (runs saved before it was recorded: the flag's).
-            if let decay = c["decay_steps"].flatMap({ Int($0) }) { command.decaySteps = decay }
+            // The schedule is the run's unless --decay-steps gives a new one (runs saved before it
+            // was recorded: the flag's).
+            if decaySteps == nil { command.decaySteps = c["decay_steps"].flatMap { Int($0) } }
             if let rate = c["lr"].flatMap({ Double($0) }) { command.learningRate = rate }
-            guard command.decaySteps <= command.steps else {
-                throw ValidationError("--steps \(command.steps) is less than the run's --decay-steps \(command.decaySteps)")
+            guard command.decaySteps ?? 0 <= command.steps else {
+                throw ValidationError("--steps \(command.steps) is less than the run's --decay-steps \(command.decaySteps ?? 0)")
             }
         }
         var initial: [String: [String: (shape: [Int], values: [Float])]] = [:]
@@ -212,7 +213,7 @@ struct DCDTrainCommand: ParsableCommand {
         let start = ProcessClock.seconds()
         let end = min(steps, stopAt ?? steps)
         for step in first..<max(first, end) {
-            model.scaleLearningRates(LearningRateSchedule(constantSteps: steps - decaySteps, decaySteps: decaySteps).factor(step: step))
+            model.scaleLearningRates(LearningRateSchedule(constantSteps: steps - (decaySteps ?? 0), decaySteps: decaySteps ?? 0).factor(step: step))
             let l: StepLosses, images: () -> [Variable<Float>]
             if supervised {
                 let (rainyImage, cleanImage) = try data.pairedBatch(step: step, &random)

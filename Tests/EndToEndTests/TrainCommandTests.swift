@@ -60,6 +60,22 @@ struct TrainCommandTests {
         for file in ["latest_net_G_A", "latest_net_G_B", "latest_net_D_A", "latest_net_D_B", "latest_net_F1", "latest_net_F2", "latest_training_state"] {
             #expect(try Files.read(dir + "/whole/\(file).safetensors") == (try Files.read(dir + "/parts/\(file).safetensors")), "\(file)")
         }
+        // A schedule cut short: a run without decay stopped at step 2 and resumed with
+        // --decay-steps 2 is the run that had them from the start (steps 0 and 1 at the full
+        // rate either way); resumed without the flag it keeps its own schedule (no decay).
+        var noDecay = fourSteps
+        noDecay.removeSubrange(noDecay.firstIndex(of: "--decay-steps")!...(noDecay.firstIndex(of: "--decay-steps")! + 1))
+        #expect(TestProcess.run("dcd-train", noDecay + ["--out", dir + "/decayed", "--decay-steps", "2"]).status == 0)
+        for run in ["cut", "kept"] {
+            #expect(TestProcess.run("dcd-train", noDecay + ["--out", "\(dir)/\(run)", "--stop-at", "2"]).status == 0)
+        }
+        #expect(TestProcess.run("dcd-train", noDecay + ["--out", dir + "/cut", "--resume", "--decay-steps", "2"]).status == 0)
+        #expect(TestProcess.run("dcd-train", noDecay + ["--out", dir + "/kept", "--resume"]).status == 0)
+        for file in ["latest_net_G_A", "latest_net_D_A", "latest_net_F1", "latest_training_state"] {
+            #expect(try Files.read(dir + "/decayed/\(file).safetensors") == (try Files.read(dir + "/cut/\(file).safetensors")), "\(file)")
+        }
+        #expect(try Files.read(dir + "/decayed/latest_net_G_A.safetensors") != (try Files.read(dir + "/kept/latest_net_G_A.safetensors")))
+
         // A kill between the latest files (here: one from step 2) falls back to the newest
         // complete snapshot (step 4).
         try Files.writeAtomically(try Files.read(dir + "/parts/snapshots/step_00000002/net_G_A.safetensors"), to: dir + "/parts/latest_net_G_A.safetensors")
