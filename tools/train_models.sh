@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Trains, or resumes where they stopped, the runs behind the shipped models: the lite DCD-GAN
-# (runs/lite), its supervised L1 baseline (runs/lite-supervised) and the larger DCD-GAN
-# (runs/large). Names the runs to train (default: all three, one after another); THREADS sets
+# Trains, or resumes where they stopped, the runs behind the shipped models: the lite DCD-GAN with
+# the training-time colour anchor (runs/lite-anchor), the lite DCD-GAN of the reference objective
+# (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised)
+# and the larger anchored DCD-GAN (runs/large). Names the runs to train (default: all, one after
+# another); THREADS sets
 # dcd-train --threads (default: every core), so two runs can share a 2-core machine:
 #   THREADS=1 nohup tools/train_models.sh .build/release lite > runs/lite.log 2>&1 &
 #   THREADS=1 nohup tools/train_models.sh .build/release lite-supervised > runs/lite-supervised.log 2>&1 &
@@ -9,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite lite-supervised large)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite lite-supervised-anchor lite-supervised large)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -31,13 +33,20 @@ for run in "${RUNS[@]}"; do
     # runs/lite began on a 30000-step schedule (decay over the last 15000) and was cut at step
     # 5500 to 15000 steps so that it would finish within one stop: from step 5501 the learning
     # rates fall linearly from 0.63x to 0. --stop-at replays the cut (a no-op past step 5500).
+    # runs/lite-anchor began as runs/lite did (30000 steps, decay over the last 15000) and was
+    # cut at step 2500 to 7000 steps decaying over the last 4500: from step 2501 the rates fall
+    # linearly from 1x to 0.
+    lite-anchor) train runs/lite-anchor "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 2500 "${common[@]}"
+      train runs/lite-anchor "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps 7000 --decay-steps 4500 "${common[@]}" ;;
     lite) train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 5500 "${common[@]}"
       train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 15000 "${common[@]}" ;;
+    lite-supervised-anchor) train runs/lite-supervised-anchor --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
+      --ngf 16 --n-blocks 4 --steps 20000 --decay-steps 10000 "${common[@]}" ;;
     lite-supervised) train runs/lite-supervised --supervised --rainy $DATA/trainA --clean $DATA/trainA_clean --ngf 16 --n-blocks 4 \
       --steps 20000 --decay-steps 10000 "${common[@]}" ;;
-    # ngf=24 with 6 blocks is ~2.8x the lite generator's MACs: 10000 steps fit the hours this
-    # 2-core machine gives (ngf=32/6 blocks would be ~5x).
-    large) train runs/large "${gan[@]}" --ngf 24 --n-blocks 6 --ndf 24 --steps 10000 --decay-steps 5000 "${common[@]}" ;;
-    *) echo "unknown run '$run' (lite, lite-supervised, large)" >&2; exit 64 ;;
+    # ngf=24 with 6 blocks is ~2.8x the lite generator's MACs: 8000 steps fit the hours this
+    # 2-core machine gives over two or three stops (ngf=32/6 blocks would be ~5x).
+    large) train runs/large "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 8000 --decay-steps 4000 "${common[@]}" ;;
+    *) echo "unknown run '$run' (lite-anchor, lite, lite-supervised-anchor, lite-supervised, large)" >&2; exit 64 ;;
   esac
 done

@@ -26,8 +26,8 @@ extension Ops {
         precondition(x.shape == y.shape && x.shape.count == 4 && x.shape[0] == 1, "weightedLineFit: shapes \(x.shape) and \(y.shape), want [1, C, H, W]")
         let channels = x.shape[1], plane = x.shape[2] * x.shape[3]
         precondition(weights.count == x.count, "weightedLineFit: \(weights.count) weights for \(x.count) values")
-        // Per channel: (a, m_x, m_y, S_w, S_xx), in Double.
-        var fits: [(a: Double, mx: Double, my: Double, sw: Double, sxx: Double)] = []
+        // Per channel: (a, m_x, m_y, S_w, S_xx, whether a line was fitted), in Double.
+        var fits: [(a: Double, mx: Double, my: Double, sw: Double, sxx: Double, sloped: Bool)] = []
         var out = [T](repeating: 0, count: x.count)
         for c in 0..<channels {
             let base = c * plane
@@ -43,28 +43,27 @@ extension Ops {
                 let w = Double(weights[base + j]), dx = Double(x.values[base + j]) - mx
                 sxx += w * dx * dx; sxy += w * dx * (Double(y.values[base + j]) - my)
             }
-            let a = sxx > 1e-12 * sw ? sxy / sxx : 0
-            fits.append((a, mx, my, sw, sxx))
+            let sloped = sxx > 1e-12 * sw, a = sloped ? sxy / sxx : 0
+            fits.append((a, mx, my, sw, sxx, sloped))
             for j in 0..<plane { out[base + j] = T(a * (Double(x.values[base + j]) - mx) + my) }
         }
         return Variable(shape: x.shape, values: out, parents: [x, y]) { result in
             let g = result.grad!
             var dx = [T](repeating: 0, count: x.count), dy = [T](repeating: 0, count: y.count)
             for c in 0..<channels {
-                let base = c * plane, (a, mx, my, sw, sxx) = fits[c]
+                let base = c * plane, (a, mx, my, sw, sxx, sloped) = fits[c]
                 var total = 0.0, along = 0.0
                 for j in 0..<plane {
                     let gj = Double(g[base + j])
                     total += gj; along += gj * (Double(x.values[base + j]) - mx)
                 }
-                let slope = a != 0
                 for j in 0..<plane {
                     let gj = Double(g[base + j])
                     var gx = a * gj, gy = 0.0
                     if weights[base + j] != 0 {
                         let w = Double(weights[base + j]), ddx = Double(x.values[base + j]) - mx, ddy = Double(y.values[base + j]) - my
-                        if slope { gx += w * (along * (ddy - 2 * a * ddx) / sxx - a * total / sw) }
-                        gy = w * ((slope ? along * ddx / sxx : 0) + total / sw)
+                        if sloped { gx += w * (along * (ddy - 2 * a * ddx) / sxx - a * total / sw) }
+                        gy = w * ((sloped ? along * ddx / sxx : 0) + total / sw)
                     }
                     dx[base + j] = T(gx); dy[base + j] = T(gy)
                 }
