@@ -42,18 +42,48 @@ public struct ColorAnchor: Sendable, Equatable {
         self.gain = gain; self.offset = offset; self.rainyShare = rainyShare; self.quantile = quantile
     }
 
+    /// Doubles of scratch `fit` needs for a width x height image: one channel's samples, output
+    /// and input (16 bytes per sample: about one byte per image pixel).
+    public static func scratchCount(width: Int, height: Int) -> Int { 2 * SampleGrid(width: width, height: height).count }
+
+    /// `body` with a width x height image's fit scratch in `bytes` of memory that is otherwise
+    /// dead (the executors' frame path: the accumulators, once the frame has run).
+    static func withScratch<R>(in memory: UnsafeMutableRawPointer, bytes: Int, width: Int, height: Int,
+                               _ body: (UnsafeMutableBufferPointer<Double>) -> R) -> R {
+        let count = scratchCount(width: width, height: height)
+        precondition(count * MemoryLayout<Double>.stride <= bytes && Int(bitPattern: memory) % MemoryLayout<Double>.alignment == 0,
+                     "ColorAnchor: scratch of \(count) Doubles does not fit \(bytes) bytes at \(memory)")
+        return memory.withMemoryRebound(to: Double.self, capacity: count) { body(UnsafeMutableBufferPointer(start: $0, count: count)) }
+    }
+
     /// The anchor of `output` (the network's colour, CHW pixel units) to `input` (the frame it
-    /// came from, CHW pixel units). Both hold width x height x 3 values.
+    /// came from, CHW pixel units). Both hold width x height x 3 values. Allocates its scratch
+    /// (`scratchCount` Doubles, on the heap when large): for callers without a workspace.
     public static func fit(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) -> ColorAnchor {
         fit(PlanarSamples(output: output, input: input, width: width, height: height))
     }
 
-    /// The anchor from any source of the sampled pixels (steps 2 to 4 above). Reads the samples
-    /// where they are, 2 x 3 x `iterations` times: nothing is copied or allocated.
+    /// The anchor from any source of the sampled pixels, with scratch of its own (as above).
     public static func fit<S: ColorAnchorSamples>(_ samples: S) -> ColorAnchor {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, 2 * samples.count)) { fit(samples, scratch: $0) }
+    }
+
+    /// The anchor from any source of the sampled pixels (steps 2 to 4 above), in `scratch`
+    /// (at least 2 x `samples.count` Doubles; its contents are overwritten). Each line's fit
+    /// first copies its channel's samples into the scratch, contiguous and in [0, 1] units, so
+    /// that the `iterations` passes read plain arrays: reading them where they lie cost an index
+    /// division, two conversions and two divisions by 255 (and, from a camera frame, a YCbCr
+    /// decode) per sample and pass. The arithmetic and its order are unchanged by the copy.
+    public static func fit<S: ColorAnchorSamples>(_ samples: S, scratch: UnsafeMutableBufferPointer<Double>) -> ColorAnchor {
         let n = samples.count
+        precondition(scratch.count >= 2 * n, "ColorAnchor.fit: scratch of \(scratch.count) Doubles, needs \(2 * n)")
+        let x = UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), y = UnsafeMutableBufferPointer(rebasing: scratch[n..<2 * n])
+        func line(channel c: Int, quantile: Double) -> (a: Double, b: Double) {
+            for i in 0..<n { (x[i], y[i]) = samples.sample(i, channel: c) }
+            return Self.line(output: UnsafeBufferPointer(x), input: UnsafeBufferPointer(y), quantile: quantile)
+        }
         var medianA = SIMD3<Double>(), medianB = SIMD3<Double>()
-        for c in 0..<3 { (medianA[c], medianB[c]) = line(samples, channel: c, quantile: 0.5) }
+        for c in 0..<3 { (medianA[c], medianB[c]) = line(channel: c, quantile: 0.5) }
         var rainy = 0
         for i in 0..<n {
             var above = 0.0
@@ -67,23 +97,25 @@ public struct ColorAnchor: Sendable, Equatable {
         let quantile = max(0.05, (1 - share) / 2)
         var gain = SIMD3<Double>(1, 1, 1), offset = SIMD3<Double>(0, 0, 0)
         for c in 0..<3 {
-            let l = line(samples, channel: c, quantile: quantile)
+            let l = line(channel: c, quantile: quantile)
             gain[c] = l.a
             offset[c] = l.b * 255
         }
         return ColorAnchor(gain: gain, offset: offset, rainyShare: share, quantile: quantile)
     }
 
-    /// The line input ~ a output + b of one channel at `quantile` (the check loss's minimiser)
-    /// by IRLS: weighted least squares, then weights quantile / |r| above the line and
-    /// (1 - quantile) / |r| below, r floored at `residualFloor`. A constant output (no slope to
-    /// fit) gives a = 0 and b the weighted mean of the input.
-    static func line<S: ColorAnchorSamples>(_ samples: S, channel c: Int, quantile: Double) -> (a: Double, b: Double) {
+    /// The line input ~ a output + b of one channel's samples ([0, 1] units, `output[i]` and
+    /// `input[i]` one sample) at `quantile` (the check loss's minimiser) by IRLS: weighted least
+    /// squares, then weights quantile / |r| above the line and (1 - quantile) / |r| below, r
+    /// floored at `residualFloor`. A constant output (no slope to fit) gives a = 0 and b the
+    /// weighted mean of the input.
+    static func line(output x: UnsafeBufferPointer<Double>, input y: UnsafeBufferPointer<Double>, quantile: Double) -> (a: Double, b: Double) {
+        precondition(x.count == y.count)
         var a = 1.0, b = 0.0
         for iteration in 0..<iterations {
             var sw = 0.0, swx = 0.0, swxx = 0.0, swy = 0.0, swxy = 0.0
-            for i in 0..<samples.count {
-                let (xi, yi) = samples.sample(i, channel: c)
+            for i in 0..<x.count {
+                let xi = x[i], yi = y[i]
                 let w = iteration == 0 ? 1 : irlsWeight(residual: yi - (a * xi + b), quantile: quantile)
                 sw += w; swx += w * xi; swxx += w * xi * xi; swy += w * yi; swxy += w * xi * yi
             }

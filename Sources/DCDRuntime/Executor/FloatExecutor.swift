@@ -147,7 +147,10 @@ public final class FloatExecutor {
             description.load(pixels, into: $0) { toNetwork ? Float($0) / 255 * 2 - 1 : Float($0) }
         }
         if anchorColor {
-            let anchor = ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: toPixels))
+            // The accumulators are dead once the frame has run: the fit's scratch costs no memory.
+            let anchor = ColorAnchor.withScratch(in: f.accumulators, bytes: f.accumulatorCount * 4, width: description.width, height: description.height) {
+                ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: toPixels), scratch: $0)
+            }
             description.store(out, into: output) { v, c in anchor.byte(Float.pixel(v, networkRange: toPixels), channel: c) }
         } else {
             description.store(out, into: output) { v, _ in pixelByte(Float.pixelValue(v, networkRange: toPixels)) }

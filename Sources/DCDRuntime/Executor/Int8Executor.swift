@@ -266,7 +266,10 @@ public final class Int8Executor {
             description.load(pixels, into: $0) { $0 }
         })!
         if anchorColor {
-            let anchor = ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: false))
+            // The accumulators are dead once the frame has run: the fit's scratch costs no memory.
+            let anchor = ColorAnchor.withScratch(in: f.accumulators, bytes: f.accumulatorCount * 4, width: description.width, height: description.height) {
+                ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: false), scratch: $0)
+            }
             description.store(out, into: output) { v, c in anchor.byte(Double(v), channel: c) }
         } else {
             description.store(out, into: output) { v, _ in v }
