@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite lite-supervised-anchor lite-supervised large)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite lite-supervised-anchor lite-supervised large)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -38,6 +38,16 @@ for run in "${RUNS[@]}"; do
     # linearly from 1x to 0.
     lite-anchor) train runs/lite-anchor "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 2500 "${common[@]}"
       train runs/lite-anchor "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps 7000 --decay-steps 4500 "${common[@]}" ;;
+    # The continuations of runs/lite-anchor, whose scores were still rising when its rates reached
+    # 0 at step 7000: a copy of its step-7000 state trained on, the rates restarted at 1x and
+    # decaying linearly to 0 over the remaining steps (a warm restart): to 14000 steps, and to 20000.
+    lite-anchor-14k|lite-anchor-20k)
+      total=${run#lite-anchor-}; total=$(( ${total%k} * 1000 ))
+      if [ ! -d runs/$run ]; then
+        [ -e runs/lite-anchor/snapshots/step_00007000 ] || "$0" "$BIN" lite-anchor
+        mkdir -p runs/$run/snapshots && cp -r runs/lite-anchor/snapshots/step_00007000 runs/$run/snapshots/
+      fi
+      train runs/$run "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps $total --decay-steps $(( total - 7000 )) "${common[@]}" ;;
     lite) train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 5500 "${common[@]}"
       train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 15000 "${common[@]}" ;;
     lite-supervised-anchor) train runs/lite-supervised-anchor --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
@@ -48,6 +58,6 @@ for run in "${RUNS[@]}"; do
     # session here (runs/ does not outlive it): 4000 steps, decaying over the last 2000, fit
     # beside the lite runs (ngf=32/6 blocks would be ~5x).
     large) train runs/large "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 4000 --decay-steps 2000 "${common[@]}" ;;
-    *) echo "unknown run '$run' (lite-anchor, lite, lite-supervised-anchor, lite-supervised, large)" >&2; exit 64 ;;
+    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite, lite-supervised-anchor, lite-supervised, large)" >&2; exit 64 ;;
   esac
 done
