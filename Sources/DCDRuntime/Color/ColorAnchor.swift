@@ -71,9 +71,9 @@ public struct ColorAnchor: Sendable, Equatable {
     /// The anchor from any source of the sampled pixels (steps 2 to 4 above), in `scratch`
     /// (at least 2 x `samples.count` Doubles; its contents are overwritten). Each line's fit
     /// first copies its channel's samples into the scratch, contiguous and in [0, 1] units, so
-    /// that the `iterations` passes read plain arrays: reading them where they lie cost an index
-    /// division, two conversions and two divisions by 255 (and, from a camera frame, a YCbCr
-    /// decode) per sample and pass. The arithmetic and its order are unchanged by the copy.
+    /// that the `iterations` passes read plain arrays in SIMD lanes (`QuantileLineSums`): read
+    /// where they lie, each sample cost an index division, two conversions and two divisions
+    /// by 255 (and, from a camera frame, a YCbCr decode) on every pass.
     public static func fit<S: ColorAnchorSamples>(_ samples: S, scratch: UnsafeMutableBufferPointer<Double>) -> ColorAnchor {
         let n = samples.count
         precondition(scratch.count >= 2 * n, "ColorAnchor.fit: scratch of \(scratch.count) Doubles, needs \(2 * n)")
@@ -108,17 +108,15 @@ public struct ColorAnchor: Sendable, Equatable {
     /// `input[i]` one sample) at `quantile` (the check loss's minimiser) by IRLS: weighted least
     /// squares, then weights quantile / |r| above the line and (1 - quantile) / |r| below, r
     /// floored at `residualFloor`. A constant output (no slope to fit) gives a = 0 and b the
-    /// weighted mean of the input.
-    static func line(output x: UnsafeBufferPointer<Double>, input y: UnsafeBufferPointer<Double>, quantile: Double) -> (a: Double, b: Double) {
+    /// weighted mean of the input. `sums` computes one pass (the kernel; tests pass the
+    /// reference loop).
+    static func line(output x: UnsafeBufferPointer<Double>, input y: UnsafeBufferPointer<Double>, quantile: Double,
+                     sums: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>, Double, Double, Double, Bool) -> QuantileLineSums.Sums
+                         = QuantileLineSums.sums) -> (a: Double, b: Double) {
         precondition(x.count == y.count)
         var a = 1.0, b = 0.0
         for iteration in 0..<iterations {
-            var sw = 0.0, swx = 0.0, swxx = 0.0, swy = 0.0, swxy = 0.0
-            for i in 0..<x.count {
-                let xi = x[i], yi = y[i]
-                let w = iteration == 0 ? 1 : irlsWeight(residual: yi - (a * xi + b), quantile: quantile)
-                sw += w; swx += w * xi; swxx += w * xi * xi; swy += w * yi; swxy += w * xi * yi
-            }
+            let (sw, swx, swxx, swy, swxy) = sums(x, y, a, b, quantile, iteration > 0)
             let det = sw * swxx - swx * swx
             if det <= 1e-12 * sw * sw {
                 a = 0; b = swy / sw
