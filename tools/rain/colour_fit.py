@@ -9,6 +9,13 @@
   fit-to-input the same map fitted to the RAINY input instead, by least squares
   anchored     the map fitted to the RAINY input by dcd-run --color-anchor's rain-robust
                quantile fit (anchor() below; DCDRuntime's ColorAnchor is the same procedure)
+  matrix oracle, matrix-anchored
+               the same two with a 3x3 colour matrix and an offset (each output channel a
+               line of all three derained channels) in place of one line per channel: what a
+               colour-matrix anchor would give (not in dcd-run)
+
+DERAINED_DIR may hold NAME.npy (dcd-run -o NAME.npy: unrounded HxWx3 in [0, 1]) in place of
+NAME.png.
 
 The DCD-GAN generator cannot see an image's brightness, contrast or colour cast: InstanceNorm
 without affine parameters follows the first convolution, so G(a*x + c) == G(x) for any scalar
@@ -77,6 +84,36 @@ def anchor(out, rainy):
     return lines, share, quantile
 
 
+def matrix_fitted(out, target):
+    design = np.concatenate([out.reshape(-1, 3), np.ones((out.size // 3, 1))], 1)
+    m, *_ = np.linalg.lstsq(design, target.reshape(-1, 3), rcond=None)
+    return as_png((design @ m).reshape(out.shape))
+
+
+def quantile_plane(design, y, quantile):
+    """y ~ design @ beta at `quantile` by IRLS, as quantile_line with more columns."""
+    w = np.ones(len(y))
+    for iteration in range(ITERATIONS):
+        wd = design * w[:, None]
+        beta = np.linalg.solve(wd.T @ design, wd.T @ y)
+        r = y - design @ beta
+        w = np.where(r >= 0, quantile, 1 - quantile) / np.maximum(np.abs(r), RESIDUAL_FLOOR)
+    return beta
+
+
+def matrix_anchored(out, rainy):
+    """anchor()'s procedure with each channel fitted on all three output channels and 1."""
+    xs = out[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
+    ys = rainy[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
+    design = np.concatenate([xs, np.ones((len(xs), 1))], 1)
+    median = np.stack([quantile_plane(design, ys[:, c], 0.5) for c in range(3)], 1)
+    share = float(np.mean(np.mean(ys - design @ median, axis=1) > RAIN_MARGIN))
+    quantile = max(0.05, (1 - share) / 2)
+    m = np.stack([quantile_plane(design, ys[:, c], quantile) for c in range(3)], 1)
+    full = np.concatenate([out.reshape(-1, 3), np.ones((out.size // 3, 1))], 1)
+    return as_png((full @ m).reshape(out.shape))
+
+
 def anchored(out, rainy):
     lines, _, _ = anchor(out, rainy)
     return as_png(np.stack([a * out[..., c] + b for c, (a, b) in enumerate(lines)], -1))
@@ -90,18 +127,22 @@ def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     clean_dir, rainy_dir, out_dir = sys.argv[1:]
-    scores = {'rainy': [], 'derained': [], 'oracle': [], 'fit-to-input': [], 'anchored': []}
+    scores = {'rainy': [], 'derained': [], 'oracle': [], 'fit-to-input': [], 'anchored': [], 'matrix oracle': [], 'matrix-anchored': []}
     for name in sorted(os.listdir(clean_dir)):
         if not name.endswith('.png'):
             continue
-        clean, rainy, out = (load(os.path.join(d, name)) for d in (clean_dir, rainy_dir, out_dir))
+        clean, rainy = (load(os.path.join(d, name)) for d in (clean_dir, rainy_dir))
+        npy = os.path.join(out_dir, name[:-4] + '.npy')
+        out = np.load(npy).astype(np.float64) if os.path.exists(npy) else load(os.path.join(out_dir, name))
         scores['rainy'].append(psnr_y(rainy, clean))
         scores['derained'].append(psnr_y(out, clean))
         scores['oracle'].append(psnr_y(fitted(out, clean), clean))
         scores['fit-to-input'].append(psnr_y(fitted(out, rainy), clean))
         scores['anchored'].append(psnr_y(anchored(out, rainy), clean))
+        scores['matrix oracle'].append(psnr_y(matrix_fitted(out, clean), clean))
+        scores['matrix-anchored'].append(psnr_y(matrix_anchored(out, rainy), clean))
     for k, v in scores.items():
-        print(f'{k:13s} {np.mean(v):6.2f} dB PSNR(Y), {len(v)} images')
+        print(f'{k:15s} {np.mean(v):6.2f} dB PSNR(Y), {len(v)} images')
 
 
 if __name__ == '__main__':
