@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Trains, or resumes where they stopped, the runs behind the shipped models: the lite DCD-GAN with
 # the training-time colour anchor (runs/lite-anchor), the lite DCD-GAN of the reference objective
-# (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised)
-# and the larger anchored DCD-GAN (runs/large). Names the runs to train (default: all, one after
-# another); THREADS sets
+# (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised),
+# the larger anchored DCD-GAN (runs/large), and the continuations of runs/lite-anchor and
+# runs/large (lite-anchor-14k, lite-anchor-20k, large-16k). Names the runs to train (default:
+# all, one after another); THREADS sets
 # dcd-train --threads (default: every core), so two runs can share a 2-core machine:
 #   THREADS=1 nohup tools/train_models.sh .build/release lite > runs/lite.log 2>&1 &
 #   THREADS=1 nohup tools/train_models.sh .build/release lite-supervised > runs/lite-supervised.log 2>&1 &
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite lite-supervised-anchor lite-supervised large)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite lite-supervised-anchor lite-supervised large large-16k)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -58,6 +59,15 @@ for run in "${RUNS[@]}"; do
     # session here (runs/ does not outlive it): 4000 steps, decaying over the last 2000, fit
     # beside the lite runs (ngf=32/6 blocks would be ~5x).
     large) train runs/large "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 4000 --decay-steps 2000 "${common[@]}" ;;
-    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite, lite-supervised-anchor, lite-supervised, large)" >&2; exit 64 ;;
+    # runs/large's continuation, as lite-anchor-20k's: its step-4000 state trained on to 16000
+    # steps, the rates restarted at 1x and decaying to 0 over the last 8000. About 2.5 hours on
+    # 2 cores: a run that spans sessions where runs/ outlives them.
+    large-16k)
+      if [ ! -d runs/large-16k ]; then
+        [ -e runs/large/snapshots/step_00004000 ] || "$0" "$BIN" large
+        mkdir -p runs/large-16k/snapshots && cp -r runs/large/snapshots/step_00004000 runs/large-16k/snapshots/
+      fi
+      train runs/large-16k "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 16000 --decay-steps 8000 "${common[@]}" ;;
+    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite, lite-supervised-anchor, lite-supervised, large, large-16k)" >&2; exit 64 ;;
   esac
 done
