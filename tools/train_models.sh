@@ -25,6 +25,14 @@ train() {  # out, then dcd-train flags
     "$BIN/dcd-train" --out "$out" "${threads[@]}" "$@"
   fi
 }
+# A continuation's first start: a copy of its parent run's snapshot at `step` (the parent
+# trained first if it lacks it) becomes the new run's only checkpoint.
+fork() {  # run, parent run, step
+  local snapshot; snapshot=$(printf 'step_%08d' "$3")
+  [ ! -d "runs/$1" ] || return 0
+  [ -e "runs/$2/snapshots/$snapshot" ] || "$0" "$BIN" "$2"
+  mkdir -p "runs/$1/snapshots" && cp -r "runs/$2/snapshots/$snapshot" "runs/$1/snapshots/"
+}
 common=(--crop 128 --load-size 144 --save-every 500 --sample-every 500 --seed 1)
 # The DCD-GAN runs raise the reference's identity weight and learning rate to CycleGAN's (identity
 # 5, lr 2e-4) and keep its objective otherwise (no cycle term): see models/README.md for why.
@@ -44,10 +52,7 @@ for run in "${RUNS[@]}"; do
     # decaying linearly to 0 over the remaining steps (a warm restart): to 14000 steps, and to 20000.
     lite-anchor-14k|lite-anchor-20k)
       total=${run#lite-anchor-}; total=$(( ${total%k} * 1000 ))
-      if [ ! -d runs/$run ]; then
-        [ -e runs/lite-anchor/snapshots/step_00007000 ] || "$0" "$BIN" lite-anchor
-        mkdir -p runs/$run/snapshots && cp -r runs/lite-anchor/snapshots/step_00007000 runs/$run/snapshots/
-      fi
+      fork $run lite-anchor 7000
       train runs/$run "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps $total --decay-steps $(( total - 7000 )) "${common[@]}" ;;
     lite) train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 5500 "${common[@]}"
       train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 15000 "${common[@]}" ;;
@@ -63,10 +68,7 @@ for run in "${RUNS[@]}"; do
     # steps, the rates restarted at 1x and decaying to 0 over the last 8000. About 2.5 hours on
     # 2 cores: a run that spans sessions where runs/ outlives them.
     large-16k)
-      if [ ! -d runs/large-16k ]; then
-        [ -e runs/large/snapshots/step_00004000 ] || "$0" "$BIN" large
-        mkdir -p runs/large-16k/snapshots && cp -r runs/large/snapshots/step_00004000 runs/large-16k/snapshots/
-      fi
+      fork large-16k large 4000
       train runs/large-16k "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 16000 --decay-steps 8000 "${common[@]}" ;;
     *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite, lite-supervised-anchor, lite-supervised, large, large-16k)" >&2; exit 64 ;;
   esac

@@ -71,21 +71,38 @@ def quantile_line(x, y, quantile):
     return a, b
 
 
+def samples(out, rainy):
+    """The sampled pixels (every SAMPLE_STEP-th of every SAMPLE_STEP-th row) of both, N x 3."""
+    return (v[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3) for v in (out, rainy))
+
+
+def rain_robust(fit, residual):
+    """Steps 2-4 of the anchor for any per-channel model: fit(c, quantile) fits channel c,
+    residual(model, c) is the sampled input of channel c minus the model's prediction. The
+    models at the rain-robust quantile, the rainy share and that quantile."""
+    median = [fit(c, 0.5) for c in range(3)]
+    above = np.mean([residual(median[c], c) for c in range(3)], axis=0)
+    share = float(np.mean(above > RAIN_MARGIN))
+    quantile = max(0.05, (1 - share) / 2)
+    return [fit(c, quantile) for c in range(3)], share, quantile
+
+
 def anchor(out, rainy):
     """Per-channel (gain, offset in [0, 1] units), rainy share and quantile of the rain-robust
     fit from the output to the rainy input (both HxWx3 in [0, 1])."""
-    xs = out[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
-    ys = rainy[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
-    median = [quantile_line(xs[:, c], ys[:, c], 0.5) for c in range(3)]
-    above = np.mean([ys[:, c] - (median[c][0] * xs[:, c] + median[c][1]) for c in range(3)], axis=0)
-    share = float(np.mean(above > RAIN_MARGIN))
-    quantile = max(0.05, (1 - share) / 2)
-    lines = [quantile_line(xs[:, c], ys[:, c], quantile) for c in range(3)]
-    return lines, share, quantile
+    xs, ys = samples(out, rainy)
+    return rain_robust(lambda c, q: quantile_line(xs[:, c], ys[:, c], q),
+                       lambda line, c: ys[:, c] - (line[0] * xs[:, c] + line[1]))
+
+
+def affine_design(pixels):
+    """HxWx3 (or N x 3) pixels as rows (r, g, b, 1)."""
+    flat = pixels.reshape(-1, 3)
+    return np.concatenate([flat, np.ones((len(flat), 1))], 1)
 
 
 def matrix_fitted(out, target):
-    design = np.concatenate([out.reshape(-1, 3), np.ones((out.size // 3, 1))], 1)
+    design = affine_design(out)
     m, *_ = np.linalg.lstsq(design, target.reshape(-1, 3), rcond=None)
     return as_png((design @ m).reshape(out.shape))
 
@@ -103,15 +120,10 @@ def quantile_plane(design, y, quantile):
 
 def matrix_anchored(out, rainy):
     """anchor()'s procedure with each channel fitted on all three output channels and 1."""
-    xs = out[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
-    ys = rainy[::SAMPLE_STEP, ::SAMPLE_STEP].reshape(-1, 3)
-    design = np.concatenate([xs, np.ones((len(xs), 1))], 1)
-    median = np.stack([quantile_plane(design, ys[:, c], 0.5) for c in range(3)], 1)
-    share = float(np.mean(np.mean(ys - design @ median, axis=1) > RAIN_MARGIN))
-    quantile = max(0.05, (1 - share) / 2)
-    m = np.stack([quantile_plane(design, ys[:, c], quantile) for c in range(3)], 1)
-    full = np.concatenate([out.reshape(-1, 3), np.ones((out.size // 3, 1))], 1)
-    return as_png((full @ m).reshape(out.shape))
+    xs, ys = samples(out, rainy)
+    design = affine_design(xs)
+    planes, _, _ = rain_robust(lambda c, q: quantile_plane(design, ys[:, c], q), lambda plane, c: ys[:, c] - design @ plane)
+    return as_png((affine_design(out) @ np.stack(planes, 1)).reshape(out.shape))
 
 
 def anchored(out, rainy):

@@ -16,8 +16,8 @@
 ///
 /// `tools/rain/colour_fit.py` holds the same procedure in NumPy (the test fixture's reference).
 /// dcd-run fits on its CHW images (`fit(output:input:width:height:)`), the executors' frame
-/// path (the C API) on the output map and the camera frame in place (`FrameAnchorSamples`):
-/// the same samples in the same order, so both give the same anchor.
+/// path (the C API) on the output map and the camera frame (`FrameAnchorSamples`, copied into
+/// the idle accumulators): the same samples in the same order, so both give the same anchor.
 /// Measured on the synthetic test sets (models/README.md): +4.7 dB PSNR (Y) on light rain, +0.2
 /// on heavy rain for a supervised lite model trained without it; a plain least-squares fit to the
 /// input loses 5 dB on heavy rain. Models trained with it (`dcd-train --color-anchor`) are meant
