@@ -49,11 +49,13 @@ void dcd_model_free(dcd_model *model);
 /* 1 for an int8 model, 0 for float32. */
 int dcd_model_is_int8(const dcd_model *model);
 
-/* 1 when dcd_model_run gives outputs the input's brightness, contrast and colour cast (a gain
- * and offset per channel fitted to the rainy input, robust to its streaks; the generator cannot
- * see them), else 0. Starts as the model file says (dcd-compile --color-anchor). */
+/* How dcd_model_run gives outputs the input's brightness, contrast and colour cast (the
+ * generator cannot see them), fitted to the rainy input robustly to its streaks: 0 not at all,
+ * 1 a gain and offset per channel, 2 a colour matrix and offset. Starts as the model file says
+ * (dcd-compile --color-anchor [--anchor-fit matrix]); set_color_anchor takes 0, 1 or 2 (else
+ * DCD_INVALID_ARGUMENT). */
 int dcd_model_color_anchor(const dcd_model *model);
-dcd_status dcd_model_set_color_anchor(dcd_model *model, int on);
+dcd_status dcd_model_set_color_anchor(dcd_model *model, int mode);
 
 /* The last failure of a call on this model, one line (empty after success). */
 const char *dcd_model_error(const dcd_model *model);

@@ -3,7 +3,7 @@
 # the training-time colour anchor (runs/lite-anchor), the lite DCD-GAN of the reference objective
 # (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised),
 # the larger anchored DCD-GAN (runs/large), and the continuations of runs/lite-anchor and
-# runs/large (lite-anchor-14k, lite-anchor-20k, large-16k). Names the runs to train (default:
+# runs/large (lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, large-11k). Names the runs to train (default:
 # all, one after another); THREADS sets
 # dcd-train --threads (default: every core), so two runs can share a 2-core machine:
 #   THREADS=1 nohup tools/train_models.sh .build/release lite > runs/lite.log 2>&1 &
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite lite-supervised-anchor lite-supervised large large-16k)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -54,6 +54,13 @@ for run in "${RUNS[@]}"; do
       total=${run#lite-anchor-}; total=$(( ${total%k} * 1000 ))
       fork $run lite-anchor 7000
       train runs/$run "${gan[@]}" --color-anchor --ngf 16 --n-blocks 4 --ndf 16 --steps $total --decay-steps $(( total - 7000 )) "${common[@]}" ;;
+    # runs/lite-anchor-20k trained on: its step-20000 state with the rates restarted at half
+    # the peak (--lr 1e-4, a gentler warm restart than the 1x ones above) and decaying linearly
+    # to 0 over 10000 steps.
+    lite-anchor-30k)
+      fork lite-anchor-30k lite-anchor-20k 20000
+      train runs/lite-anchor-30k --rainy $DATA/trainA --clean $DATA/trainB --lr 1e-4 --lambda-idt 5 --color-anchor --ngf 16 --n-blocks 4 --ndf 16 \
+        --steps 30000 --decay-steps 10000 "${common[@]}" ;;
     lite) train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 30000 --decay-steps 15000 --stop-at 5500 "${common[@]}"
       train runs/lite "${gan[@]}" --ngf 16 --n-blocks 4 --ndf 16 --steps 15000 "${common[@]}" ;;
     lite-supervised-anchor) train runs/lite-supervised-anchor --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
@@ -64,12 +71,17 @@ for run in "${RUNS[@]}"; do
     # session here (runs/ does not outlive it): 4000 steps, decaying over the last 2000, fit
     # beside the lite runs (ngf=32/6 blocks would be ~5x).
     large) train runs/large "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 4000 --decay-steps 2000 "${common[@]}" ;;
-    # runs/large's continuation, as lite-anchor-20k's: its step-4000 state trained on to 16000
-    # steps, the rates restarted at 1x and decaying to 0 over the last 8000. About 2.5 hours on
-    # 2 cores: a run that spans sessions where runs/ outlives them.
-    large-16k)
-      fork large-16k large 4000
-      train runs/large-16k "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 16000 --decay-steps 8000 "${common[@]}" ;;
-    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite, lite-supervised-anchor, lite-supervised, large, large-16k)" >&2; exit 64 ;;
+    # runs/large's continuation, as lite-anchor-20k's: its step-4000 state trained on with the
+    # rates restarted at 1x. Begun as a 16000-step run decaying over the last 8000 (2.5 hours on
+    # 2 cores) and cut to fit the session at hand: at step 5000 to 9000 steps decaying over the
+    # last 4000, then at step 5500 to 11000 steps decaying over the last 6000 (the rates fall
+    # linearly from 1x at step 5001 to 0.88x at step 5500, then from 0.92x to 0 at step 11000).
+    large-11k)
+      fork large-11k large 4000
+      large=("${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 "${common[@]}")
+      train runs/large-11k "${large[@]}" --steps 16000 --decay-steps 8000 --stop-at 5000
+      train runs/large-11k "${large[@]}" --steps 9000 --decay-steps 4000 --stop-at 5500
+      train runs/large-11k "${large[@]}" --steps 11000 --decay-steps 6000 ;;
+    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k)" >&2; exit 64 ;;
   esac
 done

@@ -47,6 +47,9 @@ struct DCDCompile: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Record in the model that its outputs take the input's brightness, contrast and colour cast: dcd-run then anchors them unless given --no-color-anchor (for models whose colours drift: the generator cannot see them). Default: on for checkpoints dcd-train --color-anchor trained, off otherwise.")
     var colorAnchor: Bool?
 
+    @Option(help: "The recorded colour anchor's model: channel (a gain and offset per channel) or matrix (a 3x3 colour matrix and offset); implies --color-anchor. Default: channel.")
+    var anchorFit: String?
+
     @Flag(help: "Print what the checkpoint holds (format, architecture, parameters, MACs, tensors) and exit.")
     var inspect = false
 
@@ -60,6 +63,10 @@ struct DCDCompile: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if let anchorFit {
+            guard ColorAnchor.Fit(name: anchorFit) != nil else { throw ValidationError("--anchor-fit must be channel or matrix, got '\(anchorFit)'") }
+            guard colorAnchor != false else { throw ValidationError("--anchor-fit chooses the colour anchor that --no-color-anchor turns off") }
+        }
         guard precision != .mixed || targetPsnr != nil || !layerPrecision.isEmpty else {
             throw ValidationError("--precision mixed needs --target-psnr or --layer-precision")
         }
@@ -134,9 +141,9 @@ struct DCDCompile: ParsableCommand {
                 throw CommandFailure("\(checkpoint): \(error)")
             }
         }
-        let anchored = colorAnchor ?? compiled.trainedWithColorAnchor
-        program.anchorsColor = anchored
-        if anchored { summary.append(("color_anchor", "true")) }
+        program.colorAnchor = ColorAnchor.Fit.chosen(enabled: colorAnchor ?? (compiled.trainedWithColorAnchor ? true : nil),
+                                                     requested: anchorFit.flatMap { ColorAnchor.Fit(name: $0) }, model: nil)
+        if let anchor = program.colorAnchor { summary += [("color_anchor", "true"), ("anchor_fit", anchor.name)] }
         let file: [UInt8]
         do {
             file = try ModelFileWriter.write(program)

@@ -73,6 +73,9 @@ struct DCDRun: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Give each output the input's brightness, contrast and colour cast (a per-channel gain and offset fitted to the rainy input, robust to its streaks): the generator cannot see them. Default: as the model was compiled (dcd-compile --color-anchor).")
     var colorAnchor: Bool?
 
+    @Option(help: "The colour anchor's model: channel (a gain and offset per channel) or matrix (a 3x3 colour matrix and offset per pixel); implies --color-anchor. Default: the model's, else channel.")
+    var anchorFit: String?
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ThreadPool.availableCores
 
@@ -103,6 +106,10 @@ struct DCDRun: ParsableCommand {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         if let maxMemory, MemoryBudget(maxMemory) == nil {
             throw ValidationError("--max-memory must be a positive byte count with an optional K, M or G suffix, got '\(maxMemory)'")
+        }
+        if let anchorFit {
+            guard ColorAnchor.Fit(name: anchorFit) != nil else { throw ValidationError("--anchor-fit must be channel or matrix, got '\(anchorFit)'") }
+            guard colorAnchor != false else { throw ValidationError("--anchor-fit chooses the colour anchor that --no-color-anchor turns off") }
         }
         guard TileStatisticsOption(rawValue: tileStatistics) != nil else {
             throw ValidationError("--tile-statistics must be exact or proxy, got '\(tileStatistics)'")
@@ -168,7 +175,8 @@ struct DCDRun: ParsableCommand {
             return .success
         }
         let deraining = Deraining(model: model, parallel: ThreadPool.runner(threads: threads), budget: budget, statistics: statistics,
-                                  colorAnchor: colorAnchor ?? model.program.anchorsColor)
+                                  colorAnchor: ColorAnchor.Fit.chosen(enabled: colorAnchor, requested: anchorFit.flatMap { ColorAnchor.Fit(name: $0) },
+                                                                      model: model.program.colorAnchor))
         if let raw {
             let size = BenchSize(raw)!
             if reuseStatistics != nil, case .float = model {

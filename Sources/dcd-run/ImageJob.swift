@@ -8,8 +8,9 @@ struct Deraining {
     var parallel: ParallelRunner
     var budget: MemoryBudget?
     var statistics: TileStatisticsOption
-    /// --color-anchor: give the output the input's brightness, contrast and colour cast.
-    var colorAnchor = false
+    /// --color-anchor, --anchor-fit: give the output the input's brightness, contrast and colour
+    /// cast by this anchor (nil: not).
+    var colorAnchor: ColorAnchor.Fit?
 
     /// The derained image (same size, bit depth, colour type and alpha) and its colour in pixel
     /// units (CHW, 0...255, unclamped for float models) for .npy outputs. `name` is the file
@@ -25,7 +26,7 @@ struct Deraining {
                     }
                 }
                 let out = try executor.derain(pixels: image.pixelTensor(), parallel: parallel)
-                if colorAnchor { return anchored(out.storage, to: image) }
+                if let colorAnchor { return anchored(out.storage, to: image, colorAnchor) }
                 return (image.replacingColor(withPixels: out), out.storage)
             case .int8(let executor):
                 let (out, _) = try LoadedModel.derainInt8(executor, image.byteTensor(), budget: budget, statistics: statistics, parallel: parallel)
@@ -45,20 +46,22 @@ extension Deraining {
     /// An int8 model's output as the image (anchored with --color-anchor) and its pixels.
     func finished(_ out: ByteTensor, _ image: Image) -> (image: Image, pixels: [Float]) {
         let pixels = out.storage.map { Float($0) }
-        return colorAnchor ? anchored(pixels, to: image) : (image.replacingColor(withBytes: out), pixels)
+        if let colorAnchor { return anchored(pixels, to: image, colorAnchor) }
+        return (image.replacingColor(withBytes: out), pixels)
     }
 
-    /// `output` (CHW pixel units) mapped by the ColorAnchor fitted to `image`, then rounded and
-    /// clamped into the image as any float output is.
-    func anchored(_ output: [Float], to image: Image) -> (image: Image, pixels: [Float]) {
+    /// `output` (CHW pixel units) mapped by the ColorAnchor of `model` fitted to `image`, then
+    /// rounded and clamped into the image as any float output is.
+    func anchored(_ output: [Float], to image: Image, _ model: ColorAnchor.Fit) -> (image: Image, pixels: [Float]) {
         let input = image.pixelTensor().storage
         let anchor = input.withUnsafeBufferPointer { i in
-            output.withUnsafeBufferPointer { ColorAnchor.fit(output: $0, input: i, width: image.width, height: image.height) }
+            output.withUnsafeBufferPointer { ColorAnchor.fit(output: $0, input: i, width: image.width, height: image.height, model) }
         }
         let plane = image.width * image.height
         var pixels = FloatTensor(channels: 3, height: image.height, width: image.width)
-        for c in 0..<3 {
-            for p in 0..<plane { pixels.storage[c * plane + p] = Float(anchor.apply(Double(output[c * plane + p]), channel: c)) }
+        for p in 0..<plane {
+            let v = anchor.apply(SIMD3(Double(output[p]), Double(output[plane + p]), Double(output[2 * plane + p])))
+            pixels.storage[p] = Float(v.x); pixels.storage[plane + p] = Float(v.y); pixels.storage[2 * plane + p] = Float(v.z)
         }
         return (image.replacingColor(withPixels: pixels), pixels.storage)
     }

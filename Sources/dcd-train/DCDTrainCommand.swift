@@ -41,7 +41,7 @@ struct DCDTrainCommand: ParsableCommand {
     @Option(name: .customLong("stop-at"), help: "Stop after this step, with a checkpoint, as if interrupted there: --resume continues toward --steps on the same schedule.") var stopAt: Int?
     @Option(help: "Random seed: the same seed gives the same run.") var seed: UInt64 = 1
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int = 50
-    @Option(name: .customLong("lr"), help: "Adam learning rate of the generators and discriminators (the reference's 1e-4; the projection heads keep 1e-3).") var learningRate: Double = 1e-4
+    @Option(name: .customLong("lr"), help: "Adam learning rate of the generators and discriminators (default the reference's 1e-4, or with --resume the run's; given with --resume, a new peak rate, e.g. a lower one for a warm restart; the projection heads keep 1e-3).") var learningRate: Double?
     @Option(name: .customLong("lambda-cyc"), help: "Weight of the cycle loss (0: the reference's objective).") var lambdaCycle: Double = 0
     @Option(name: .customLong("init-gain"), help: "Standard deviation scale of the xavier-normal initialization (the reference's init_gain).") var initGain: Double = 0.02
     @Option(name: .customLong("lambda-idt"), help: "Weight of the identity losses (the reference's lambda_IDT).") var lambdaIdentity: Double = 1
@@ -54,13 +54,16 @@ struct DCDTrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in --out (its saved configuration; --steps is the new total, and --decay-steps, if given, the new schedule's decay).") var resume = false
     @Option(name: .customLong("init-from"), help: "Start from the reference code's checkpoints in this folder: latest_net_{G_A,G_B,D_A,D_B}.pth (and F1, F2 if present); --ngf, --n-blocks and --ndf are taken from them.") var initFrom: String?
 
+    /// The base learning rate: --lr, the resumed run's, or the reference's.
+    var rate: Double { learningRate ?? 1e-4 }
+
     static let networks = ["G_A", "G_B", "D_A", "D_B", "F1", "F2"]
 
     func validate() throws {
         guard ngf >= 1, blocks >= 1, ndf >= 1, steps >= 1, saveEvery >= 1, sampleEvery >= 1, patches >= 1, mlpWidth >= 1, (1...256).contains(threads) else {
             throw ValidationError("--ngf, --n-blocks, --ndf, --steps, --save-every, --sample-every, --patches and --mlp-width must be positive, --threads 1...256")
         }
-        guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--lr must be positive") }
+        guard rate > 0 && rate.isFinite else { throw ValidationError("--lr must be positive") }
         guard initGain > 0 && initGain.isFinite else { throw ValidationError("--init-gain must be positive") }
         for (flag, weight) in [("--lambda-cyc", lambdaCycle), ("--lambda-idt", lambdaIdentity), ("--lambda-nce", lambdaNCE)] {
             guard weight >= 0 && weight.isFinite else { throw ValidationError("\(flag) must be a finite weight, at least 0") }
@@ -90,7 +93,7 @@ struct DCDTrainCommand: ParsableCommand {
     var configuration: [(String, String)] {
         [("ngf", "\(ngf)"), ("n_blocks", "\(blocks)"), ("ndf", "\(ndf)"), ("crop", "\(crop)"), ("load_size", "\(loadSize)"),
          ("nce_layers", ((try? layers(blocks: blocks)) ?? []).map(String.init).joined(separator: ",")), ("patches", "\(patches)"), ("mlp_width", "\(mlpWidth)"), ("lambda_cyc", "\(lambdaCycle)"), ("lambda_idt", "\(lambdaIdentity)"), ("lambda_nce", "\(lambdaNCE)"), ("init_gain", "\(initGain)"), ("seed", "\(seed)"), ("supervised", "\(supervised)"),
-         ("color_anchor", "\(colorAnchor)"), ("decay_steps", "\(decaySteps ?? 0)"), ("lr", "\(learningRate)")]
+         ("color_anchor", "\(colorAnchor)"), ("decay_steps", "\(decaySteps ?? 0)"), ("lr", "\(rate)")]
     }
 
     func run() throws {
@@ -117,7 +120,7 @@ struct DCDTrainCommand: ParsableCommand {
             // The schedule is the run's unless --decay-steps gives a new one (runs saved before it
             // was recorded: the flag's).
             if decaySteps == nil { command.decaySteps = c["decay_steps"].flatMap { Int($0) } }
-            if let rate = c["lr"].flatMap({ Double($0) }) { command.learningRate = rate }
+            if learningRate == nil, let rate = c["lr"].flatMap({ Double($0) }) { command.learningRate = rate }
             guard command.decaySteps ?? 0 <= command.steps else {
                 throw ValidationError("--steps \(command.steps) is less than the run's --decay-steps \(command.decaySteps ?? 0)")
             }
@@ -197,7 +200,7 @@ struct DCDTrainCommand: ParsableCommand {
             }
         }
         let model = DCDGAN(generatorA: gA, generatorB: gB, discriminatorA: dA, discriminatorB: dB, f1: try mlps("F1"), f2: try mlps("F2"), options: options,
-                           learningRate: Float(learningRate))
+                           learningRate: Float(rate))
         var first = 0
         if let saved {
             try model.restoreOptimizers(saved.state, steps: saved.optimizerSteps)

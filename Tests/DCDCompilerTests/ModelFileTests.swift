@@ -54,33 +54,40 @@ struct ModelFileTests {
 
     @Test func otherVersionsAreRejectedByName() throws {
         var b = try ModelFileWriter.write(try Self.program())
-        Self.u32(4, into: &b, at: 8)
+        Self.u32(5, into: &b, at: 8)
         do {
             _ = try Self.read(Self.resealed(b))
-            Issue.record("version 4 accepted")
+            Issue.record("version 5 accepted")
         } catch {
-            #expect(error.message.contains("format version 4"))
+            #expect(error.message.contains("format version 5"))
         }
     }
 
-    /// The output colour field: set, the file is version 3 and reads back set; a float model
-    /// without it stays version 1 (older readers load it); a version 1 file that sets it, or any
-    /// file with a value other than 0 or 1, is rejected by name.
-    @Test func anchoredColourNeedsVersionThree() throws {
+    /// The output colour field: a per-channel anchor makes the file version 3, a colour matrix
+    /// version 4, and each reads back; a float model without one stays version 1 (older
+    /// readers load it); a version 1 file that sets it, a version 3 file with the matrix, or
+    /// any value above 2 is rejected by name.
+    @Test func anchoredColourNeedsVersionThreeOrFour() throws {
         var p = try Self.program()
         let plain = try ModelFileWriter.write(p)
         #expect(plain[8] == 1 && plain[80] == 0)
-        p.anchorsColor = true
+        p.colorAnchor = .perChannel
         let anchored = try ModelFileWriter.write(p)
         #expect(anchored[8] == 3 && anchored[80] == 1)
         let back = try Self.read(anchored)
-        #expect(back.anchorsColor && back == p)
-        #expect(try Self.read(plain).anchorsColor == false)
+        #expect(back.colorAnchor == .perChannel && back == p)
+        #expect(try Self.read(plain).colorAnchor == nil)
+        p.colorAnchor = .matrix
+        let matrix = try ModelFileWriter.write(p)
+        #expect(matrix[8] == 4 && matrix[80] == 2)
+        #expect(try Self.read(matrix) == p)
         var old = plain
         Self.u32(1, into: &old, at: 80)
-        var odd = anchored
-        Self.u32(2, into: &odd, at: 80)
-        for (name, b) in [("version 1 with the field", old), ("value 2", odd)] {
+        var early = anchored
+        Self.u32(2, into: &early, at: 80)
+        var odd = matrix
+        Self.u32(3, into: &odd, at: 80)
+        for (name, b) in [("version 1 with the field", old), ("version 3 with value 2", early), ("value 3", odd)] {
             do {
                 _ = try Self.read(Self.resealed(b))
                 Issue.record("\(name) accepted")

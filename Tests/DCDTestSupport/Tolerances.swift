@@ -17,3 +17,9 @@ public enum Tolerance {
         2 * Float(n) * 0x1p-24 * s + Float.leastNormalMagnitude
     }
 }
+
+/// The largest |a[i] - b[i]| of two vectors (the standard library has no SIMD abs).
+public func largestDifference<V: SIMD>(_ a: V, _ b: V) -> V.Scalar where V.Scalar: FloatingPoint {
+    let d = a - b
+    return Swift.max(d.max(), -d.min())
+}

@@ -63,7 +63,7 @@ struct ColorAnchorOpTests {
         for c in 0..<3 {
             for p in 0..<plane {
                 let k = c * plane + p
-                worst = max(worst, abs((trained.values[k] + 1) / 2 * 255 - anchor.apply(Double(output[k]), channel: c)))
+                worst = max(worst, abs((trained.values[k] + 1) / 2 * 255 - (anchor.gain[c] * Double(output[k]) + anchor.offset[c])))
             }
         }
         // The trainer's line is one IRLS pass past dcd-run's 30, which have not quite converged

@@ -62,31 +62,40 @@ struct CAPITests {
         #expect(String(cString: dcd_status_name(99)) == "DCD_UNKNOWN_STATUS")
     }
 
-    /// dcd_model_set_color_anchor: the frame's output equals what dcd-run --color-anchor makes
-    /// of the same raw frame (its anchor is tested against the NumPy reference), for both
-    /// precisions and formats; a model compiled with --color-anchor starts anchored.
+    /// dcd_model_set_color_anchor: the frame's output equals what dcd-run --color-anchor
+    /// (--anchor-fit channel, matrix) makes of the same raw frame (the anchors are tested
+    /// against the NumPy reference), for both precisions and formats; a model compiled with
+    /// --color-anchor starts anchored, one compiled with --anchor-fit matrix by the matrix.
     @Test(arguments: ["int8", "float"], ["rgb24", "nv12"])
     func colorAnchorMatchesDcdRun(precision: String, format: String) throws {
         let dir = TestProcess.temporaryDirectory()
         let modelPath = Fixtures.path("golden/trained8.\(precision).dcdm"), inputPath = Fixtures.path("golden/in.\(format)")
         let yuv = format == "nv12" ? ["--color-matrix", "bt601", "--color-range", "limited"] : []
-        let run = TestProcess.run("dcd-run", ["-m", modelPath, "--raw", "24x20", "--pix-fmt", format, "--threads", "1", "--color-anchor"]
-                                  + yuv + [inputPath, "-o", dir + "/anchored"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let expected = try Files.read(dir + "/anchored"), plain = try Fixtures.bytes("golden/out.\(precision).\(format)")
-        #expect(expected != plain)
+        var expected = [[UInt8]]()
+        for fit in ["channel", "matrix"] {
+            let run = TestProcess.run("dcd-run", ["-m", modelPath, "--raw", "24x20", "--pix-fmt", format, "--threads", "1", "--color-anchor",
+                                                  "--anchor-fit", fit] + yuv + [inputPath, "-o", dir + "/" + fit])
+            #expect(run.status == 0, "\(run.stderr)")
+            expected.append(try Files.read(dir + "/" + fit))
+        }
+        let plain = try Fixtures.bytes("golden/out.\(precision).\(format)")
+        #expect(expected[0] != plain && expected[1] != plain && expected[0] != expected[1])
         let model = try Self.load("trained8.\(precision).dcdm")
         defer { dcd_model_free(model) }
         #expect(dcd_model_color_anchor(model) == 0)
-        #expect(dcd_model_set_color_anchor(model, 1) == 0 && dcd_model_color_anchor(model) == 1)
         let input = try Fixtures.bytes("golden/in.\(format)")
         let bytes = dcd_model_workspace_bytes(model, 24, 20)
         let workspace = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         defer { workspace.deallocate() }
         #expect(dcd_model_prepare(model, 24, 20, workspace, bytes) == 0)
-        var output = [UInt8](repeating: 0, count: expected.count)
-        #expect(dcd_model_run(model, format == "rgb24" ? 0 : 1, input, &output, 24, 20, 0) == 0, "\(String(cString: dcd_model_error(model)!))")
-        #expect(output == expected)
+        var output = [UInt8](repeating: 0, count: plain.count)
+        for mode in [1, 2] as [Int32] {
+            #expect(dcd_model_set_color_anchor(model, mode) == 0 && dcd_model_color_anchor(model) == mode)
+            #expect(dcd_model_run(model, format == "rgb24" ? 0 : 1, input, &output, 24, 20, 0) == 0, "\(String(cString: dcd_model_error(model)!))")
+            #expect(output == expected[Int(mode) - 1], "mode \(mode)")
+        }
+        #expect(dcd_model_set_color_anchor(model, 3) == 3 && dcd_model_color_anchor(model) == 2)
+        #expect(String(cString: dcd_model_error(model)!).contains("colour anchor mode 3"))
         #expect(dcd_model_set_color_anchor(model, 0) == 0)
         #expect(dcd_model_run(model, format == "rgb24" ? 0 : 1, input, &output, 24, 20, 0) == 0)
         #expect(output == plain)
@@ -97,6 +106,13 @@ struct CAPITests {
             var anchored: OpaquePointer?
             #expect(file.withUnsafeBytes { dcd_model_load($0.baseAddress, $0.count, &anchored, nil, 0) } == 0)
             #expect(dcd_model_color_anchor(anchored) == 1)
+            dcd_model_free(anchored)
+            let matrix = TestProcess.run("dcd-compile", [Fixtures.path("trained_ngf8_b2.pth"), "--precision", "float", "--anchor-fit", "matrix",
+                                                         "-o", dir + "/m.dcdm"])
+            #expect(matrix.status == 0, "\(matrix.stderr)")
+            let matrixFile = try Files.read(dir + "/m.dcdm")
+            #expect(matrixFile.withUnsafeBytes { dcd_model_load($0.baseAddress, $0.count, &anchored, nil, 0) } == 0)
+            #expect(dcd_model_color_anchor(anchored) == 2)
             dcd_model_free(anchored)
         }
     }

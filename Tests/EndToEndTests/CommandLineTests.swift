@@ -29,14 +29,15 @@ struct CommandLineTests {
         #expect(try Files.contents(of: dir).sorted() == ["m.dcdm", "out.npy", "out.png"])
     }
 
-    /// --color-anchor: the output is the plain output mapped by the ColorAnchor fitted to the
-    /// input (the fit itself is checked against NumPy in ColorAnchorTests), and it moves the
-    /// output's colours towards the input's.
-    @Test func colorAnchorMapsTheOutputToTheInputsColors() throws {
+    /// --color-anchor (--anchor-fit channel, matrix): the output is the plain output mapped by
+    /// the ColorAnchor fitted to the input (the fit itself is checked against NumPy in
+    /// ColorAnchorTests), and it moves the output's colours towards the input's.
+    @Test(arguments: [ColorAnchor.Fit.perChannel, .matrix])
+    func colorAnchorMapsTheOutputToTheInputsColors(_ fit: ColorAnchor.Fit) throws {
         let dir = TestProcess.temporaryDirectory()
         let model = Self.compileFixture("trained_ngf8_b2.pth", in: dir)
         let input = Fixtures.path("photo_heldout.png")
-        for (name, extra) in [("plain", [String]()), ("anchored", ["--color-anchor"])] {
+        for (name, extra) in [("plain", [String]()), ("anchored", ["--color-anchor", "--anchor-fit", fit.name])] {
             let r = TestProcess.run("dcd-run", ["-m", model, input, "-o", "\(dir)/\(name).npy"] + extra)
             #expect(r.status == 0, "\(r.stderr)")
         }
@@ -52,21 +53,32 @@ struct CommandLineTests {
             }
         }
         let anchor = plain.withUnsafeBufferPointer { o in
-            rainy.withUnsafeBufferPointer { i in ColorAnchor.fit(output: o, input: i, width: image.width, height: image.height) }
+            rainy.withUnsafeBufferPointer { i in ColorAnchor.fit(output: o, input: i, width: image.width, height: image.height, fit) }
         }
         // The .npy holds pixel / 255 in float32: the round trip costs ~1e-5 of a level, so 1e-3
         // of a level is agreement, and the fit must see the same numbers as dcd-run did.
         var worst: Double = 0, plainError = 0.0, anchoredError = 0.0
         for p in 0..<plane {
+            let expected = anchor.apply(SIMD3(Double(plain[p]), Double(plain[plane + p]), Double(plain[2 * plane + p])))
             for c in 0..<3 {
-                let expected = anchor.apply(Double(plain[c * plane + p]), channel: c)
-                worst = max(worst, abs(Double(anchoredHWC[p * 3 + c]) * 255 - expected))
+                worst = max(worst, abs(Double(anchoredHWC[p * 3 + c]) * 255 - expected[c]))
                 plainError += abs(Double(plain[c * plane + p] - rainy[c * plane + p]))
                 anchoredError += abs(Double(anchoredHWC[p * 3 + c]) * 255 - Double(rainy[c * plane + p]))
             }
         }
-        #expect(worst <= 1e-3, "max |dcd-run --color-anchor - anchored plain output| = \(worst) levels")
+        #expect(worst <= 1e-3, "max |dcd-run --anchor-fit \(fit.name) - anchored plain output| = \(worst) levels")
         #expect(anchoredError < plainError, "anchored output is no closer to the input: \(anchoredError) vs \(plainError)")
+    }
+
+    /// --anchor-fit takes channel or matrix, and not with --no-color-anchor (dcd-run and
+    /// dcd-compile alike): a usage error that names the flag.
+    @Test func anchorFitFlagsAreChecked() {
+        for tool in ["dcd-run", "dcd-compile"] {
+            for (flags, words) in [(["--anchor-fit", "diagonal"], "channel or matrix"), (["--no-color-anchor", "--anchor-fit", "matrix"], "--no-color-anchor")] {
+                let r = TestProcess.run(tool, [Fixtures.path("trained_ngf8_b2.pth")] + flags)
+                #expect(r.status == 64 && r.stderr.contains("--anchor-fit") && r.stderr.contains(words), "\(tool) \(flags): \(r.status) \(r.stderr)")
+            }
+        }
     }
 
     /// dcd-compile --color-anchor makes anchoring the model's default; --no-color-anchor undoes it.

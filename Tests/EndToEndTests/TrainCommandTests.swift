@@ -110,6 +110,15 @@ struct TrainCommandTests {
         // The run's settings (mode, learning rate) travel with it: the resumed state still says 5e-4.
         let state = String(decoding: try Files.read(dir + "/run/latest_training_state.safetensors"), as: UTF8.self)
         #expect(state.contains("\"dcd_config_lr\":\"0.0005\"") && state.contains("\"dcd_config_supervised\":\"true\""), "training state metadata")
+        // --lr given with --resume is the new peak rate (a warm restart's), saved with the run;
+        // and a step trained at another rate gives other weights than the run's own rate would.
+        #expect(TestProcess.run("/bin/cp", ["-r", dir + "/run", dir + "/same"]).status == 0)
+        let restarted = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/run", "--steps", "5", "--resume", "--lr", "0.002"])
+        let same = TestProcess.run("dcd-train", ["--rainy", dir + "/A", "--clean", dir + "/B", "--out", dir + "/same", "--steps", "5", "--resume"])
+        #expect(restarted.status == 0 && same.status == 0, "\(restarted.stderr) \(same.stderr)")
+        let restartedState = String(decoding: try Files.read(dir + "/run/latest_training_state.safetensors"), as: UTF8.self)
+        #expect(restartedState.contains("\"dcd_config_lr\":\"0.002\""), "the new rate is not saved")
+        #expect(try Files.read(dir + "/run/latest_net_G_A.safetensors") != Files.read(dir + "/same/latest_net_G_A.safetensors"))
         try Files.writeAtomically(try Fixtures.bytes("img_24x20.png"), to: dir + "/A/img_24x20.png")
         let unpaired = TestProcess.run("dcd-train", common + ["--steps", "2", "--out", dir + "/bad"])
         #expect(unpaired.status != 0 && unpaired.stderr.contains("img_24x20.png: no image of the same name"), "\(unpaired.stderr)")

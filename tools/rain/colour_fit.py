@@ -11,8 +11,8 @@
                quantile fit (anchor() below; DCDRuntime's ColorAnchor is the same procedure)
   matrix oracle, matrix-anchored
                the same two with a 3x3 colour matrix and an offset (each output channel a
-               line of all three derained channels) in place of one line per channel: what a
-               colour-matrix anchor would give (not in dcd-run)
+               plane over all three derained channels) in place of one line per channel
+               (matrix_anchor() below: dcd-run --anchor-fit matrix)
 
 DERAINED_DIR may hold NAME.npy (dcd-run -o NAME.npy: unrounded HxWx3 in [0, 1]) in place of
 NAME.png.
@@ -107,22 +107,56 @@ def matrix_fitted(out, target):
     return as_png((design @ m).reshape(out.shape))
 
 
+SINGULAR_PIVOT = 1e-10
+
+
+def nonsingular(a):
+    """Whether the Cholesky factorisation of the symmetric 4x4 `a` meets no pivot at most
+    SINGULAR_PIVOT of its diagonal entry (DCDRuntime's QuantilePlaneSums.solve decides alike)."""
+    l = np.zeros_like(a)
+    for j in range(len(a)):
+        d = a[j, j] - l[j, :j] @ l[j, :j]
+        if not d > SINGULAR_PIVOT * a[j, j]:
+            return False
+        l[j, j] = np.sqrt(d)
+        l[j + 1:, j] = (a[j + 1:, j] - l[j + 1:, :j] @ l[j, :j]) / l[j, j]
+    return True
+
+
 def quantile_plane(design, y, quantile):
-    """y ~ design @ beta at `quantile` by IRLS, as quantile_line with more columns."""
+    """y ~ design @ beta at `quantile` by IRLS, as quantile_line with more columns; None when
+    a pass's normal equations are singular."""
     w = np.ones(len(y))
     for iteration in range(ITERATIONS):
         wd = design * w[:, None]
-        beta = np.linalg.solve(wd.T @ design, wd.T @ y)
+        a = wd.T @ design
+        if not nonsingular(a):
+            return None
+        beta = np.linalg.solve(a, wd.T @ y)
         r = y - design @ beta
         w = np.where(r >= 0, quantile, 1 - quantile) / np.maximum(np.abs(r), RESIDUAL_FLOOR)
     return beta
 
 
-def matrix_anchored(out, rainy):
-    """anchor()'s procedure with each channel fitted on all three output channels and 1."""
+def matrix_anchor(out, rainy):
+    """anchor()'s procedure with each channel a plane over all three output channels and 1
+    (its line where the plane is singular): rows (R, G, B coefficients, offset in [0, 1]
+    units) of the three channels, rainy share and quantile."""
     xs, ys = samples(out, rainy)
     design = affine_design(xs)
-    planes, _, _ = rain_robust(lambda c, q: quantile_plane(design, ys[:, c], q), lambda plane, c: ys[:, c] - design @ plane)
+
+    def plane(c, q):
+        beta = quantile_plane(design, ys[:, c], q)
+        if beta is None:
+            a, b = quantile_line(xs[:, c], ys[:, c], q)
+            beta = np.zeros(4)
+            beta[c], beta[3] = a, b
+        return beta
+    return rain_robust(plane, lambda beta, c: ys[:, c] - design @ beta)
+
+
+def matrix_anchored(out, rainy):
+    planes, _, _ = matrix_anchor(out, rainy)
     return as_png((affine_design(out) @ np.stack(planes, 1)).reshape(out.shape))
 
 

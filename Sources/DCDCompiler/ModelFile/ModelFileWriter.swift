@@ -26,8 +26,8 @@ public enum ModelFileWriter {
         let lastEnd = program.tensors.isEmpty ? dataStart
             : offsets[offsets.count - 1] + program.tensors[program.tensors.count - 1].elementCount * program.tensors[program.tensors.count - 1].type.byteSize
         // Float programs stay readable by version-1 readers, int8 ones by version-2 readers, unless
-        // they ask for anchored colours (version 3).
-        let version: UInt32 = program.anchorsColor ? 3
+        // they ask for anchored colours (version 3; by a colour matrix, version 4).
+        let version: UInt32 = program.colorAnchor == .matrix ? 4 : program.colorAnchor != nil ? 3
             : program.precision == .float32 && program.tensors.allSatisfy({ $0.type == .float32 })
                 && program.ops.allSatisfy({ $0.parameters == -1 }) ? 1 : 2
         let fileSize = lastEnd + L.checksumSize
@@ -58,7 +58,7 @@ public enum ModelFileWriter {
         put64(L.headerSize, 56)
         put64(tensorTable, 64)
         put64(dataStart, 72)
-        put32(program.anchorsColor ? 1 : 0, L.outputColorOffset)
+        put32(program.colorAnchor == nil ? 0 : (program.colorAnchor == .perChannel ? 1 : 2), L.outputColorOffset)
 
         for (i, op) in program.ops.enumerated() {
             let r = L.headerSize + i * L.opRecordSize

@@ -5,9 +5,9 @@ final class CModel {
     enum Executor { case int8(Int8Executor), float(FloatExecutor) }
     let executor: Executor
     var parallel: ParallelRunner = .serial
-    /// Whether run anchors the output's colours (`ColorAnchor`): the model file's choice
+    /// The `ColorAnchor` run fits to the output's colours (nil: none): the model file's choice
     /// (dcd-compile --color-anchor) until dcd_model_set_color_anchor.
-    var anchorColor: Bool
+    var anchor: ColorAnchor.Fit?
     /// The last error, NUL-terminated (capacity `messageCapacity`).
     let message: UnsafeMutablePointer<CChar>
     static let messageCapacity = 512
@@ -15,8 +15,8 @@ final class CModel {
     init(_ executor: Executor) {
         self.executor = executor
         switch executor {
-        case .int8(let e): anchorColor = e.program.anchorsColor
-        case .float(let e): anchorColor = e.program.anchorsColor
+        case .int8(let e): anchor = e.program.colorAnchor
+        case .float(let e): anchor = e.program.colorAnchor
         }
         message = .allocate(initialized: Self.messageCapacity, to: 0)
     }
@@ -89,14 +89,15 @@ public func dcd_model_is_int8(_ pointer: OpaquePointer?) -> Int32 {
 
 @_cdecl("dcd_model_color_anchor")
 public func dcd_model_color_anchor(_ pointer: OpaquePointer?) -> Int32 {
-    guard let m = model(pointer) else { return 0 }
-    return m.anchorColor ? 1 : 0
+    guard let m = model(pointer), let anchor = m.anchor else { return 0 }
+    return anchor == .perChannel ? 1 : 2
 }
 
 @_cdecl("dcd_model_set_color_anchor")
-public func dcd_model_set_color_anchor(_ pointer: OpaquePointer?, _ on: Int32) -> Int32 {
+public func dcd_model_set_color_anchor(_ pointer: OpaquePointer?, _ mode: Int32) -> Int32 {
     guard let m = model(pointer) else { return 3 }
-    m.anchorColor = on != 0
+    guard (0...2).contains(mode) else { return m.fail(3, "colour anchor mode \(mode): 0 (none), 1 (per channel) or 2 (colour matrix)") }
+    m.anchor = mode == 0 ? nil : (mode == 1 ? .perChannel : .matrix)
     return m.fail(0, nil)
 }
 
@@ -204,8 +205,8 @@ public func dcd_model_run(_ pointer: OpaquePointer?, _ format: Int32, _ input: U
     }
     do throws(RuntimeError) {
         switch m.executor {
-        case .int8(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel, anchorColor: m.anchorColor)
-        case .float(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel, anchorColor: m.anchorColor)
+        case .int8(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel, anchor: m.anchor)
+        case .float(let e): try e.derain(frame: frame, pixels: input, into: output, parallel: m.parallel, anchor: m.anchor)
         }
         return m.fail(0, nil)
     } catch {

@@ -3,48 +3,98 @@
 /// Why: the DCD-GAN generator follows its first convolution with an InstanceNorm without affine
 /// parameters, so G(a x + c) = G(x) for any gain a > 0 and colour offset c: the network cannot
 /// see those and guesses them from textures. The input still shows them, under the rain. The
-/// anchor is one line per channel, `anchored = gain * output + offset`, fitted from the output
-/// to the rainy input by quantile regression, which streaks (that only brighten) do not drag
-/// along as they drag a least-squares fit:
+/// anchor maps each output pixel to the input's colours, fitted from the output to the rainy
+/// input by quantile regression, which streaks (that only brighten) do not drag along as they
+/// drag a least-squares fit. Two models (`Fit`): one line per channel,
+/// `anchored[c] = gain[c] * output[c] + offset[c]` (the default), or a colour matrix and an
+/// offset, each anchored channel a plane over all three output channels (it can also undo
+/// colour mixing, and fits 12 numbers instead of 6). Either is fitted as:
 ///
 /// 1. sample every `sampleStep`-th pixel of every `sampleStep`-th row, in [0, 1] units;
-/// 2. per channel, the median line (quantile 0.5) by iteratively reweighted least squares;
+/// 2. per channel, the median line or plane (quantile 0.5) by iteratively reweighted least
+///    squares;
 /// 3. the rain's share p: sampled pixels whose input lies on average (over the channels) more
-///    than `rainMargin` above that line;
-/// 4. per channel, the line at quantile max(0.05, (1 - p) / 2): the median of the pixels rain
+///    than `rainMargin` above that fit;
+/// 4. per channel, the fit at quantile max(0.05, (1 - p) / 2): the median of the pixels rain
 ///    left alone, if rain is what lies above.
 ///
-/// `tools/rain/colour_fit.py` holds the same procedure in NumPy (the test fixture's reference).
+/// `tools/rain/colour_fit.py` holds the same procedure in NumPy (the test fixtures' reference).
 /// dcd-run fits on its CHW images (`fit(output:input:width:height:)`), the executors' frame
 /// path (the C API) on the output map and the camera frame (`FrameAnchorSamples`, copied into
 /// the idle accumulators): the same samples in the same order, so both give the same anchor.
 /// Measured on the synthetic test sets (models/README.md): +4.7 dB PSNR (Y) on light rain, +0.2
 /// on heavy rain for a supervised lite model trained without it; a plain least-squares fit to the
 /// input loses 5 dB on heavy rain. Models trained with it (`dcd-train --color-anchor`) are meant
-/// to run anchored: the default model gains 5.15 dB over the light rainy input that way.
+/// to run anchored: the default model gains 5.15 dB over the light rainy input that way. The
+/// matrix (measured with colour_fit.py, then here): README, "Colour anchor".
 public struct ColorAnchor: Sendable, Equatable {
-    /// Per channel (R, G, B): anchored = gain * output + offset, in pixel units (0...255).
-    public var gain: SIMD3<Double>
-    public var offset: SIMD3<Double>
+    /// The model fitted in steps 2 and 4.
+    public enum Fit: Sendable, Equatable {
+        /// One line per channel: a gain and an offset (6 numbers).
+        case perChannel
+        /// A 3x3 colour matrix and an offset (12 numbers). A channel whose plane cannot be
+        /// fitted (its normal equations singular: grey outputs, whose channels are all equal)
+        /// falls back to its line.
+        case matrix
+
+        /// The command lines' names: "channel", "matrix".
+        public init?(name: String) {
+            switch name {
+            case "channel": self = .perChannel
+            case "matrix": self = .matrix
+            default: return nil
+            }
+        }
+
+        public var name: String { self == .perChannel ? "channel" : "matrix" }
+
+        /// The anchor a run uses: none when `enabled` is false (--no-color-anchor); otherwise
+        /// `requested` (--anchor-fit), else the model's, else (--color-anchor on a model
+        /// compiled without one) per channel.
+        public static func chosen(enabled: Bool?, requested: Fit?, model: Fit?) -> Fit? {
+            if enabled == false { return nil }
+            if let requested { return requested }
+            return enabled == true ? (model ?? .perChannel) : model
+        }
+    }
+
+    /// The map, one row per anchored channel (R, G, B): anchored[c] = row.x * R + row.y * G +
+    /// row.z * B + row.w, with R, G, B the output pixel and row.w in pixel units (0...255).
+    /// A per-channel anchor's rows are diagonal: row c holds its gain at c and its offset.
+    public var red: SIMD4<Double>, green: SIMD4<Double>, blue: SIMD4<Double>
     /// The share of sampled pixels judged rainy (step 3) and the quantile fitted (step 4).
     public var rainyShare: Double
     public var quantile: Double
 
     public static let sampleStep = 4
-    /// Step 3's margin: 0.05 of the full range (12.75 levels of 255), above the median line.
+    /// Step 3's margin: 0.05 of the full range (12.75 levels of 255), above the median fit.
     public static let rainMargin = 0.05
     /// IRLS iterations per fit, and the smallest residual a weight divides by (1e-3 of the
     /// range), as the NumPy reference.
     static let iterations = 30
     static let residualFloor = 1e-3
 
+    /// A per-channel anchor.
     public init(gain: SIMD3<Double>, offset: SIMD3<Double>, rainyShare: Double, quantile: Double) {
-        self.gain = gain; self.offset = offset; self.rainyShare = rainyShare; self.quantile = quantile
+        red = SIMD4(gain.x, 0, 0, offset.x); green = SIMD4(0, gain.y, 0, offset.y); blue = SIMD4(0, 0, gain.z, offset.z)
+        self.rainyShare = rainyShare; self.quantile = quantile
     }
 
-    /// Doubles of scratch `fit` needs for a width x height image: one channel's samples, output
-    /// and input (16 bytes per sample: about one byte per image pixel).
-    public static func scratchCount(width: Int, height: Int) -> Int { 2 * SampleGrid(width: width, height: height).count }
+    /// Any anchor, from its rows (as `red`, `green`, `blue`).
+    public init(red: SIMD4<Double>, green: SIMD4<Double>, blue: SIMD4<Double>, rainyShare: Double, quantile: Double) {
+        self.red = red; self.green = green; self.blue = blue
+        self.rainyShare = rainyShare; self.quantile = quantile
+    }
+
+    /// Row c (0 R, 1 G, 2 B).
+    @inlinable public func row(_ c: Int) -> SIMD4<Double> { c == 0 ? red : (c == 1 ? green : blue) }
+    /// Each channel's own coefficient (a per-channel anchor's gains) and the offsets.
+    public var gain: SIMD3<Double> { SIMD3(red.x, green.y, blue.z) }
+    public var offset: SIMD3<Double> { SIMD3(red.w, green.w, blue.w) }
+
+    /// Doubles of scratch `fit` needs for a width x height image: the samples' three output
+    /// and three input channels (48 bytes per sample: about 3 bytes per image pixel).
+    public static func scratchCount(width: Int, height: Int) -> Int { 6 * SampleGrid(width: width, height: height).count }
 
     /// `body` with a width x height image's fit scratch in `bytes` of memory that is otherwise
     /// dead (the executors' frame path: the accumulators, once the frame has run).
@@ -59,49 +109,58 @@ public struct ColorAnchor: Sendable, Equatable {
     /// The anchor of `output` (the network's colour, CHW pixel units) to `input` (the frame it
     /// came from, CHW pixel units). Both hold width x height x 3 values. Allocates its scratch
     /// (`scratchCount` Doubles, on the heap when large): for callers without a workspace.
-    public static func fit(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int) -> ColorAnchor {
-        fit(PlanarSamples(output: output, input: input, width: width, height: height))
+    public static func fit(output: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, width: Int, height: Int,
+                           _ model: Fit = .perChannel) -> ColorAnchor {
+        fit(PlanarSamples(output: output, input: input, width: width, height: height), model)
     }
 
     /// The anchor from any source of the sampled pixels, with scratch of its own (as above).
-    public static func fit<S: ColorAnchorSamples>(_ samples: S) -> ColorAnchor {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, 2 * samples.count)) { fit(samples, scratch: $0) }
+    public static func fit<S: ColorAnchorSamples>(_ samples: S, _ model: Fit = .perChannel) -> ColorAnchor {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, 6 * samples.count)) { fit(samples, model, scratch: $0) }
     }
 
     /// The anchor from any source of the sampled pixels (steps 2 to 4 above), in `scratch`
-    /// (at least 2 x `samples.count` Doubles; its contents are overwritten). Each line's fit
-    /// first copies its channel's samples into the scratch, contiguous and in [0, 1] units, so
-    /// that the `iterations` passes read plain arrays in SIMD lanes (`QuantileLineSums`): read
-    /// where they lie, each sample cost an index division, two conversions and two divisions
-    /// by 255 (and, from a camera frame, a YCbCr decode) on every pass.
-    public static func fit<S: ColorAnchorSamples>(_ samples: S, scratch: UnsafeMutableBufferPointer<Double>) -> ColorAnchor {
+    /// (at least 6 x `samples.count` Doubles; its contents are overwritten). The samples are
+    /// first copied into the scratch, each channel contiguous and in [0, 1] units, so that the
+    /// IRLS passes read plain arrays in SIMD lanes (`QuantileLineSums`, `QuantilePlaneSums`):
+    /// read where they lie, each sample cost an index division, two conversions and two
+    /// divisions by 255 (and, from a camera frame, a YCbCr decode) on every pass.
+    public static func fit<S: ColorAnchorSamples>(_ samples: S, _ model: Fit = .perChannel,
+                                                  scratch: UnsafeMutableBufferPointer<Double>) -> ColorAnchor {
         let n = samples.count
-        precondition(scratch.count >= 2 * n, "ColorAnchor.fit: scratch of \(scratch.count) Doubles, needs \(2 * n)")
-        let x = UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), y = UnsafeMutableBufferPointer(rebasing: scratch[n..<2 * n])
-        func line(channel c: Int, quantile: Double) -> (a: Double, b: Double) {
-            for i in 0..<n { (x[i], y[i]) = samples.sample(i, channel: c) }
-            return Self.line(output: UnsafeBufferPointer(x), input: UnsafeBufferPointer(y), quantile: quantile)
+        precondition(scratch.count >= 6 * n, "ColorAnchor.fit: scratch of \(scratch.count) Doubles, needs \(6 * n)")
+        // Layout: outputs R, G, B, then inputs R, G, B, n Doubles each.
+        func plane(_ k: Int) -> UnsafeBufferPointer<Double> { UnsafeBufferPointer(rebasing: scratch[k * n..<(k + 1) * n]) }
+        for c in 0..<3 {
+            for i in 0..<n { (scratch[c * n + i], scratch[(3 + c) * n + i]) = samples.sample(i, channel: c) }
         }
-        var medianA = SIMD3<Double>(), medianB = SIMD3<Double>()
-        for c in 0..<3 { (medianA[c], medianB[c]) = line(channel: c, quantile: 0.5) }
+        let x = (plane(0), plane(1), plane(2))
+        // Row c of the fit at `quantile`, in [0, 1] units (offset not yet scaled to pixels).
+        func row(_ c: Int, quantile: Double) -> SIMD4<Double> {
+            let line: () -> SIMD4<Double> = {
+                let (a, b) = Self.line(output: c == 0 ? x.0 : (c == 1 ? x.1 : x.2), input: plane(3 + c), quantile: quantile)
+                var r = SIMD4<Double>(0, 0, 0, b)
+                r[c] = a
+                return r
+            }
+            switch model {
+            case .perChannel: return line()
+            case .matrix: return Self.plane(outputs: x, input: plane(3 + c), quantile: quantile) ?? line()
+            }
+        }
+        let median = (row(0, quantile: 0.5), row(1, quantile: 0.5), row(2, quantile: 0.5))
         var rainy = 0
         for i in 0..<n {
-            var above = 0.0
-            for c in 0..<3 {
-                let (x, y) = samples.sample(i, channel: c)
-                above += y - (medianA[c] * x + medianB[c])
-            }
+            let p = SIMD4(x.0[i], x.1[i], x.2[i], 1)
+            let above = (scratch[3 * n + i] - (median.0 * p).sum()) + (scratch[4 * n + i] - (median.1 * p).sum())
+                + (scratch[5 * n + i] - (median.2 * p).sum())
             if above / 3 > rainMargin { rainy += 1 }
         }
         let share = Double(rainy) / Double(n)
         let quantile = max(0.05, (1 - share) / 2)
-        var gain = SIMD3<Double>(1, 1, 1), offset = SIMD3<Double>(0, 0, 0)
-        for c in 0..<3 {
-            let l = line(channel: c, quantile: quantile)
-            gain[c] = l.a
-            offset[c] = l.b * 255
-        }
-        return ColorAnchor(gain: gain, offset: offset, rainyShare: share, quantile: quantile)
+        let pixels = SIMD4<Double>(1, 1, 1, 255)
+        return ColorAnchor(red: row(0, quantile: quantile) * pixels, green: row(1, quantile: quantile) * pixels,
+                           blue: row(2, quantile: quantile) * pixels, rainyShare: share, quantile: quantile)
     }
 
     /// The line input ~ a output + b of one channel's samples ([0, 1] units, `output[i]` and
@@ -128,29 +187,54 @@ public struct ColorAnchor: Sendable, Equatable {
         return (a, b)
     }
 
-    /// The weight an IRLS pass gives a sample `residual` (input minus line, [0, 1] units) off
-    /// the line at `quantile`: the check loss's slope over the residual, floored at
-    /// `residualFloor`.
+    /// The plane input ~ beta . (R, G, B, 1) of one input channel over the output's three
+    /// channels (`outputs`, [0, 1] units, sample i at index i of each) at `quantile`, by the
+    /// same IRLS as `line`; nil when a pass's normal equations are singular (their Cholesky
+    /// factorisation meets a pivot at most `singularPivot` of its diagonal entry: the output's
+    /// channels are linearly dependent, as in grey images), for the caller to fit a line.
+    static func plane(outputs x: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>),
+                      input y: UnsafeBufferPointer<Double>, quantile: Double,
+                      sums: (QuantilePlaneSums.Columns, UnsafeBufferPointer<Double>, SIMD4<Double>, Double, Bool) -> QuantilePlaneSums.Sums
+                          = QuantilePlaneSums.sums) -> SIMD4<Double>? {
+        var beta = SIMD4<Double>(0, 0, 0, 0)
+        for iteration in 0..<iterations {
+            let s = sums(x, y, beta, quantile, iteration > 0)
+            guard let solved = QuantilePlaneSums.solve(s) else { return nil }
+            beta = solved
+        }
+        return beta
+    }
+
+    /// The weight an IRLS pass gives a sample `residual` (input minus fit, [0, 1] units) at
+    /// `quantile`: the check loss's slope over the residual, floored at `residualFloor`.
     @inline(__always)
     public static func irlsWeight(residual r: Double, quantile: Double) -> Double {
         (r >= 0 ? quantile : 1 - quantile) / max(abs(r), residualFloor)
     }
 
     /// The weight the next IRLS pass would give a sample (output `x`, input `y`, [0, 1] units)
-    /// of channel `c` off this anchor's line. Weighted least squares with these weights is one
-    /// more IRLS pass: the trainer's differentiable anchor (`Ops.colorAnchor`) fits with them.
+    /// of channel `c` off a per-channel anchor's line. Weighted least squares with these
+    /// weights is one more IRLS pass: the trainer's differentiable anchor (`Ops.colorAnchor`,
+    /// per-channel) fits with them.
     public func irlsWeight(output x: Double, input y: Double, channel c: Int) -> Double {
         Self.irlsWeight(residual: y - (gain[c] * x + offset[c] / 255), quantile: quantile)
     }
 
-    /// `v` of channel `c` (pixel units) anchored.
+    /// An output pixel (R, G, B, pixel units) anchored. For a per-channel anchor this is
+    /// exactly gain[c] * v + offset[c] per channel: the rows' zeros add nothing.
     @inlinable
-    public func apply(_ v: Double, channel c: Int) -> Double { gain[c] * v + offset[c] }
+    public func apply(_ pixel: SIMD3<Double>) -> SIMD3<Double> {
+        let p = SIMD4(pixel, 1)
+        return SIMD3((red * p).sum(), (green * p).sum(), (blue * p).sum())
+    }
 
-    /// `v` anchored as an 8-bit pixel: the anchored value as Float, rounded as every float output
-    /// is (`pixelByte`, as dcd-run's `Image.replacingColor(withPixels:)`).
+    /// A pixel anchored as 8-bit values: the anchored values as Float, rounded as every float
+    /// output is (`pixelByte`, as dcd-run's `Image.replacingColor(withPixels:)`).
     @inlinable
-    public func byte(_ v: Double, channel c: Int) -> UInt8 { pixelByte(Float(apply(v, channel: c))) }
+    public func bytes(_ pixel: SIMD3<Double>) -> (UInt8, UInt8, UInt8) {
+        let v = apply(pixel)
+        return (pixelByte(Float(v.x)), pixelByte(Float(v.y)), pixelByte(Float(v.z)))
+    }
 }
 
 /// The pixels a `ColorAnchor` is fitted on: every `ColorAnchor.sampleStep`-th pixel of every

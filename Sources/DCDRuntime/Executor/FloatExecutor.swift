@@ -134,9 +134,10 @@ public final class FloatExecutor {
 
     /// Derains a camera frame into `output` (same format and size) in the prepared workspace:
     /// 8-bit samples in; out, the network's pixels rounded half up and clamped to 0...255;
-    /// `anchorColor`: through the `ColorAnchor` fitted to the frame first (nothing allocated).
+    /// `anchor`: through the `ColorAnchor` of that model fitted to the frame first (nothing
+    /// allocated).
     public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
-                       parallel: ParallelRunner = .serial, anchorColor: Bool = false) throws(RuntimeError) {
+                       parallel: ParallelRunner = .serial, anchor model: ColorAnchor.Fit? = nil) throws(RuntimeError) {
         guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
         let (ph, pw) = try program.paddedFrame(height: description.height, width: description.width)
         guard let f = frame, !f.owned, f.height == ph, f.width == pw else {
@@ -146,14 +147,17 @@ public final class FloatExecutor {
         let out = try runFrame(height: description.height, width: description.width, parallel, { _ in }) {
             description.load(pixels, into: $0) { toNetwork ? Float($0) / 255 * 2 - 1 : Float($0) }
         }
-        if anchorColor {
+        if let model {
             // The accumulators are dead once the frame has run: the fit's scratch costs no memory.
             let anchor = ColorAnchor.withScratch(in: f.accumulators, bytes: f.accumulatorCount * 4, width: description.width, height: description.height) {
-                ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: toPixels), scratch: $0)
+                ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: toPixels), model, scratch: $0)
             }
-            description.store(out, into: output) { v, c in anchor.byte(Float.pixel(v, networkRange: toPixels), channel: c) }
+            description.store(out, into: output) { r, g, b in
+                anchor.bytes(SIMD3(Float.pixel(r, networkRange: toPixels), Float.pixel(g, networkRange: toPixels), Float.pixel(b, networkRange: toPixels)))
+            }
         } else {
-            description.store(out, into: output) { v, _ in pixelByte(Float.pixelValue(v, networkRange: toPixels)) }
+            func byte(_ v: Float) -> UInt8 { pixelByte(Float.pixelValue(v, networkRange: toPixels)) }
+            description.store(out, into: output) { r, g, b in (byte(r), byte(g), byte(b)) }
         }
     }
 

@@ -253,10 +253,10 @@ public final class Int8Executor {
     }
 
     /// Derains a camera frame (`pixels`, as `frame` describes) into `output` (same format and
-    /// size), in the workspace `prepare` set up for this size; `anchorColor`: the output
-    /// through the `ColorAnchor` fitted to the frame (nothing allocated).
+    /// size), in the workspace `prepare` set up for this size; `anchor`: the output through the
+    /// `ColorAnchor` of that model fitted to the frame (nothing allocated).
     public func derain(frame description: CameraFrame, pixels: UnsafePointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
-                       parallel: ParallelRunner = .serial, anchorColor: Bool = false) throws(RuntimeError) {
+                       parallel: ParallelRunner = .serial, anchor model: ColorAnchor.Fit? = nil) throws(RuntimeError) {
         guard description.isValid else { throw RuntimeError(.unsupportedInput, "invalid \(description.width)x\(description.height) frame description") }
         let (ph, pw) = try program.paddedFrame(height: description.height, width: description.width)
         guard let f = frame, !f.owned, f.height == ph, f.width == pw, f.bandRows == 0 else {
@@ -265,14 +265,14 @@ public final class Int8Executor {
         let out = try runFrame(height: description.height, width: description.width, parallel, RunControl(), { _ in }, fill: {
             description.load(pixels, into: $0) { $0 }
         })!
-        if anchorColor {
+        if let model {
             // The accumulators are dead once the frame has run: the fit's scratch costs no memory.
             let anchor = ColorAnchor.withScratch(in: f.accumulators, bytes: f.accumulatorCount * 4, width: description.width, height: description.height) {
-                ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: false), scratch: $0)
+                ColorAnchor.fit(FrameAnchorSamples(frame: description, pixels: pixels, map: out, networkRange: false), model, scratch: $0)
             }
-            description.store(out, into: output) { v, c in anchor.byte(Double(v), channel: c) }
+            description.store(out, into: output) { r, g, b in anchor.bytes(SIMD3(Double(r), Double(g), Double(b))) }
         } else {
-            description.store(out, into: output) { v, _ in v }
+            description.store(out, into: output) { r, g, b in (r, g, b) }
         }
     }
 

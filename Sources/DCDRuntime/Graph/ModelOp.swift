@@ -252,12 +252,12 @@ public struct ModelProgram: Sendable, Equatable {
     public var tensors: [ModelTensor]
     public var encoding: PixelEncoding
     public var precision: Precision
-    /// Whether a runner should anchor the output's colours to the input's by default
-    /// (`ColorAnchor`; dcd-run --color-anchor): the generator cannot see brightness, contrast or
-    /// colour cast (the InstanceNorm after its first convolution removes them), so a model whose
-    /// outputs drift in colour is compiled with this set (dcd-compile --color-anchor). It changes
+    /// The `ColorAnchor` a runner fits to give the output the input's colours by default (nil:
+    /// none; dcd-run --color-anchor): the generator cannot see brightness, contrast or colour
+    /// cast (the InstanceNorm after its first convolution removes them), so a model whose
+    /// outputs drift in colour is compiled with one (dcd-compile --color-anchor). It changes
     /// nothing in the program's own output.
-    public var anchorsColor: Bool = false
+    public var colorAnchor: ColorAnchor.Fit? = nil
 
     public init(architecture: GeneratorArchitecture, sizeMultiple: Int, ops: [ModelOp], tensors: [ModelTensor],
                 encoding: PixelEncoding = [], precision: Precision = .float32) {

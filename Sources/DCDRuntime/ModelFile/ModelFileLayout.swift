@@ -4,9 +4,9 @@ public enum ModelFileLayout {
     public static let magic: [UInt8] = Array("DCDMODEL".utf8)
     /// Bumped whenever the meaning of any byte changes. Version 1: float32 programs. Version 2
     /// adds int8 programs (integer tensor types, per-op parameter tensors). Version 3 adds the
-    /// output colour field (anchor to the input by default). This reader accepts 1 to 3; the
-    /// writer writes the lowest version that can hold the program.
-    public static let formatVersion: UInt32 = 3
+    /// output colour field (anchor to the input by default), version 4 its colour-matrix value.
+    /// This reader accepts 1 to 4; the writer writes the lowest version that can hold the program.
+    public static let formatVersion: UInt32 = 4
     public static let oldestReadableVersion: UInt32 = 1
     public static let headerSize = 128
     public static let opRecordSize = 64

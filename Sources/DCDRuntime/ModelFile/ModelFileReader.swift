@@ -44,8 +44,8 @@ public enum ModelFileReader {
         let sizeMultiple = Int(u32(L.sizeMultipleOffset))
         guard sizeMultiple >= 1 && sizeMultiple <= 64 else { throw fail("size multiple \(sizeMultiple) out of range 1...64") }
         let outputColor = u32(L.outputColorOffset)
-        guard outputColor <= 1 && (version >= 3 || outputColor == 0) else {
-            throw fail("output colour field \(outputColor) is not one a version \(version) file can hold (0 = the generator's, 1 = anchored to the input from version 3)")
+        guard outputColor <= 2 && (version >= 3 || outputColor == 0) && (version >= 4 || outputColor <= 1) else {
+            throw fail("output colour field \(outputColor) is not one a version \(version) file can hold (0 = the generator's, 1 = anchored to the input from version 3, 2 = anchored by a colour matrix from version 4)")
         }
         let flags = u32(L.flagsOffset)
         guard flags & ~(L.flagNoAntialias | L.flagNoAntialiasUp) == 0 else { throw fail("unknown architecture flags \(hex(flags))") }
@@ -153,7 +153,7 @@ public enum ModelFileReader {
             ops.append(op)
         }
         var program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding, precision: precision)
-        program.anchorsColor = outputColor == 1
+        program.colorAnchor = outputColor == 0 ? nil : (outputColor == 1 ? .perChannel : .matrix)
         do throws(RuntimeError) {
             try program.validate()
         } catch {

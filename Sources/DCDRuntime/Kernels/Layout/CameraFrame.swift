@@ -116,22 +116,26 @@ public struct CameraFrame {
         }
     }
 
-    /// Writes the top-left width x height pixels of `map` (channels 0...2, `toByte(value,
-    /// channel)` per value) into the frame; NV12 chroma is the mean over each 2 x 2 block.
-    func store<E>(_ map: InterleavedMap<E>, into pixels: UnsafeMutablePointer<UInt8>, _ toByte: (E, Int) -> UInt8) {
+    /// Writes the top-left width x height pixels of `map` (channels 0...2, `toBytes(R, G, B)`
+    /// per pixel) into the frame; NV12 chroma is the mean over each 2 x 2 block.
+    func store<E>(_ map: InterleavedMap<E>, into pixels: UnsafeMutablePointer<UInt8>, _ toBytes: (E, E, E) -> (UInt8, UInt8, UInt8)) {
+        @inline(__always) func bytes(_ y: Int, _ x: Int) -> (UInt8, UInt8, UInt8) {
+            let s = map.pixel(y, x)
+            return toBytes(s[0], s[1], s[2])
+        }
         switch format {
         case .rgb24:
             for y in 0..<height {
                 for x in 0..<width {
-                    let source = map.pixel(y, x), q = pixels + y * rowBytes + x * 3
-                    q[0] = toByte(source[0], 0); q[1] = toByte(source[1], 1); q[2] = toByte(source[2], 2)
+                    let q = pixels + y * rowBytes + x * 3
+                    (q[0], q[1], q[2]) = bytes(y, x)
                 }
             }
         case .nv12(let conversion):
             for y in 0..<height {
                 for x in 0..<width {
-                    let s = map.pixel(y, x)
-                    pixels[y * rowBytes + x] = conversion.luma(toByte(s[0], 0), toByte(s[1], 1), toByte(s[2], 2))
+                    let (r, g, b) = bytes(y, x)
+                    pixels[y * rowBytes + x] = conversion.luma(r, g, b)
                 }
             }
             for cy in 0..<(height / 2) {
@@ -139,8 +143,8 @@ public struct CameraFrame {
                     var r = 0.0, g = 0.0, b = 0.0
                     for dy in 0..<2 {
                         for dx in 0..<2 {
-                            let s = map.pixel(2 * cy + dy, 2 * cx + dx)
-                            r += Double(toByte(s[0], 0)); g += Double(toByte(s[1], 1)); b += Double(toByte(s[2], 2))
+                            let p = bytes(2 * cy + dy, 2 * cx + dx)
+                            r += Double(p.0); g += Double(p.1); b += Double(p.2)
                         }
                     }
                     let (cb, cr) = conversion.chroma(red: r, green: g, blue: b, count: 4)
