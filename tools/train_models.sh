@@ -3,7 +3,7 @@
 # the training-time colour anchor (runs/lite-anchor), the lite DCD-GAN of the reference objective
 # (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised),
 # the larger anchored DCD-GAN (runs/large), and the continuations of runs/lite-anchor and
-# runs/large (lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, large-11k). Names the runs to train (default:
+# runs/large (lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, large-11k, large-24k). Names the runs to train (default:
 # all, one after another); THREADS sets
 # dcd-train --threads (default: every core), so two runs can share a 2-core machine:
 #   THREADS=1 nohup tools/train_models.sh .build/release lite > runs/lite.log 2>&1 &
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k large-24k)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -82,6 +82,12 @@ for run in "${RUNS[@]}"; do
       train runs/large-11k "${large[@]}" --steps 16000 --decay-steps 8000 --stop-at 5000
       train runs/large-11k "${large[@]}" --steps 9000 --decay-steps 4000 --stop-at 5500
       train runs/large-11k "${large[@]}" --steps 11000 --decay-steps 6000 ;;
-    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k)" >&2; exit 64 ;;
+    # runs/large-11k trained on as lite-anchor-20k was from lite-anchor: its step-11000 state with
+    # the rates restarted at 1x and decaying linearly to 0 over 13000 steps (about 2.7 hours on 2
+    # cores: a run that spans sessions where runs/ outlives them).
+    large-24k)
+      fork large-24k large-11k 11000
+      train runs/large-24k "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 24000 --decay-steps 13000 "${common[@]}" ;;
+    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k, large-24k)" >&2; exit 64 ;;
   esac
 done
