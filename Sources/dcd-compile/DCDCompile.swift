@@ -63,10 +63,7 @@ struct DCDCompile: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let anchorFit {
-            guard ColorAnchor.Fit(name: anchorFit) != nil else { throw ValidationError("--anchor-fit must be channel or matrix, got '\(anchorFit)'") }
-            guard colorAnchor != false else { throw ValidationError("--anchor-fit chooses the colour anchor that --no-color-anchor turns off") }
-        }
+        if let problem = ColorAnchor.Fit.flagProblem(name: anchorFit, enabled: colorAnchor) { throw ValidationError(problem) }
         guard precision != .mixed || targetPsnr != nil || !layerPrecision.isEmpty else {
             throw ValidationError("--precision mixed needs --target-psnr or --layer-precision")
         }
@@ -141,8 +138,9 @@ struct DCDCompile: ParsableCommand {
                 throw CommandFailure("\(checkpoint): \(error)")
             }
         }
-        program.colorAnchor = ColorAnchor.Fit.chosen(enabled: colorAnchor ?? (compiled.trainedWithColorAnchor ? true : nil),
-                                                     requested: anchorFit.flatMap { ColorAnchor.Fit(name: $0) }, model: nil)
+        // A checkpoint trained with the anchor asks for the per-channel one (the trainer's).
+        program.colorAnchor = ColorAnchor.Fit.chosen(enabled: colorAnchor, requested: anchorFit.flatMap { ColorAnchor.Fit(name: $0) },
+                                                     model: compiled.trainedWithColorAnchor ? .perChannel : nil)
         if let anchor = program.colorAnchor { summary += [("color_anchor", "true"), ("anchor_fit", anchor.name)] }
         let file: [UInt8]
         do {

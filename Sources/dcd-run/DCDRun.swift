@@ -107,10 +107,7 @@ struct DCDRun: ParsableCommand {
         if let maxMemory, MemoryBudget(maxMemory) == nil {
             throw ValidationError("--max-memory must be a positive byte count with an optional K, M or G suffix, got '\(maxMemory)'")
         }
-        if let anchorFit {
-            guard ColorAnchor.Fit(name: anchorFit) != nil else { throw ValidationError("--anchor-fit must be channel or matrix, got '\(anchorFit)'") }
-            guard colorAnchor != false else { throw ValidationError("--anchor-fit chooses the colour anchor that --no-color-anchor turns off") }
-        }
+        if let problem = ColorAnchor.Fit.flagProblem(name: anchorFit, enabled: colorAnchor) { throw ValidationError(problem) }
         guard TileStatisticsOption(rawValue: tileStatistics) != nil else {
             throw ValidationError("--tile-statistics must be exact or proxy, got '\(tileStatistics)'")
         }

@@ -58,7 +58,7 @@ public enum ModelFileWriter {
         put64(L.headerSize, 56)
         put64(tensorTable, 64)
         put64(dataStart, 72)
-        put32(program.colorAnchor == nil ? 0 : (program.colorAnchor == .perChannel ? 1 : 2), L.outputColorOffset)
+        put32(ColorAnchor.Fit.code(of: program.colorAnchor), L.outputColorOffset)
 
         for (i, op) in program.ops.enumerated() {
             let r = L.headerSize + i * L.opRecordSize

@@ -89,15 +89,15 @@ public func dcd_model_is_int8(_ pointer: OpaquePointer?) -> Int32 {
 
 @_cdecl("dcd_model_color_anchor")
 public func dcd_model_color_anchor(_ pointer: OpaquePointer?) -> Int32 {
-    guard let m = model(pointer), let anchor = m.anchor else { return 0 }
-    return anchor == .perChannel ? 1 : 2
+    guard let m = model(pointer) else { return 0 }
+    return Int32(ColorAnchor.Fit.code(of: m.anchor))
 }
 
 @_cdecl("dcd_model_set_color_anchor")
 public func dcd_model_set_color_anchor(_ pointer: OpaquePointer?, _ mode: Int32) -> Int32 {
     guard let m = model(pointer) else { return 3 }
     guard (0...2).contains(mode) else { return m.fail(3, "colour anchor mode \(mode): 0 (none), 1 (per channel) or 2 (colour matrix)") }
-    m.anchor = mode == 0 ? nil : (mode == 1 ? .perChannel : .matrix)
+    m.anchor = ColorAnchor.Fit.fromCode(UInt32(mode))
     return m.fail(0, nil)
 }
 

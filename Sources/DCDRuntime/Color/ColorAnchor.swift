@@ -49,6 +49,14 @@ public struct ColorAnchor: Sendable, Equatable {
 
         public var name: String { self == .perChannel ? "channel" : "matrix" }
 
+        /// The command lines' check of --anchor-fit (`name`) beside --[no-]color-anchor
+        /// (`enabled`): nil when they are consistent, else the one-line problem.
+        public static func flagProblem(name: String?, enabled: Bool?) -> String? {
+            guard let name else { return nil }
+            guard Fit(name: name) != nil else { return "--anchor-fit must be channel or matrix, got '\(name)'" }
+            return enabled == false ? "--anchor-fit chooses the colour anchor that --no-color-anchor turns off" : nil
+        }
+
         /// The anchor a run uses: none when `enabled` is false (--no-color-anchor); otherwise
         /// `requested` (--anchor-fit), else the model's, else (--color-anchor on a model
         /// compiled without one) per channel.
@@ -56,6 +64,17 @@ public struct ColorAnchor: Sendable, Equatable {
             if enabled == false { return nil }
             if let requested { return requested }
             return enabled == true ? (model ?? .perChannel) : model
+        }
+
+        /// The number the model file's output colour field and the C API's mode give an
+        /// anchor (or none): 0 none, 1 per channel, 2 matrix.
+        public static func code(of fit: Fit?) -> UInt32 { fit == nil ? 0 : (fit == .perChannel ? 1 : 2) }
+
+        /// The anchor of a code in 0...2 (callers check the range: a file's version, an API
+        /// argument).
+        public static func fromCode(_ code: UInt32) -> Fit? {
+            precondition(code <= 2, "ColorAnchor.Fit.fromCode(\(code))")
+            return code == 0 ? nil : (code == 1 ? .perChannel : .matrix)
         }
     }
 
@@ -137,17 +156,15 @@ public struct ColorAnchor: Sendable, Equatable {
         }
         let x = (plane(0), plane(1), plane(2))
         // Row c of the fit at `quantile`, in [0, 1] units (offset not yet scaled to pixels).
+        func lineRow(_ c: Int, quantile: Double) -> SIMD4<Double> {
+            let (a, b) = Self.line(output: plane(c), input: plane(3 + c), quantile: quantile)
+            var r = SIMD4<Double>(0, 0, 0, b)
+            r[c] = a
+            return r
+        }
         func row(_ c: Int, quantile: Double) -> SIMD4<Double> {
-            let line: () -> SIMD4<Double> = {
-                let (a, b) = Self.line(output: c == 0 ? x.0 : (c == 1 ? x.1 : x.2), input: plane(3 + c), quantile: quantile)
-                var r = SIMD4<Double>(0, 0, 0, b)
-                r[c] = a
-                return r
-            }
-            switch model {
-            case .perChannel: return line()
-            case .matrix: return Self.plane(outputs: x, input: plane(3 + c), quantile: quantile) ?? line()
-            }
+            guard model == .matrix else { return lineRow(c, quantile: quantile) }
+            return Self.plane(outputs: x, input: plane(3 + c), quantile: quantile) ?? lineRow(c, quantile: quantile)
         }
         let median = (row(0, quantile: 0.5), row(1, quantile: 0.5), row(2, quantile: 0.5))
         var rainy = 0

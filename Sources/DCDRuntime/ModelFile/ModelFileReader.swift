@@ -153,7 +153,7 @@ public enum ModelFileReader {
             ops.append(op)
         }
         var program = ModelProgram(architecture: architecture, sizeMultiple: sizeMultiple, ops: ops, tensors: tensors, encoding: encoding, precision: precision)
-        program.colorAnchor = outputColor == 0 ? nil : (outputColor == 1 ? .perChannel : .matrix)
+        program.colorAnchor = ColorAnchor.Fit.fromCode(outputColor)
         do throws(RuntimeError) {
             try program.validate()
         } catch {
