@@ -3,7 +3,8 @@
 # the training-time colour anchor (runs/lite-anchor), the lite DCD-GAN of the reference objective
 # (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised),
 # the larger anchored DCD-GAN (runs/large), and the continuations of runs/lite-anchor and
-# runs/large (lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, large-11k, large-24k). Names the runs to train (default:
+# runs/large (lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, large-11k, large-17k) and its supervised
+# baseline (large-supervised-anchor). Names the runs to train (default:
 # all, one after another); THREADS sets
 # dcd-train --threads (default: every core), so two runs can share a 2-core machine:
 #   THREADS=1 nohup tools/train_models.sh .build/release lite > runs/lite.log 2>&1 &
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k large-24k)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k large-17k large-supervised-anchor)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -83,11 +84,17 @@ for run in "${RUNS[@]}"; do
       train runs/large-11k "${large[@]}" --steps 9000 --decay-steps 4000 --stop-at 5500
       train runs/large-11k "${large[@]}" --steps 11000 --decay-steps 6000 ;;
     # runs/large-11k trained on as lite-anchor-20k was from lite-anchor: its step-11000 state with
-    # the rates restarted at 1x and decaying linearly to 0 over 13000 steps (about 2.7 hours on 2
-    # cores: a run that spans sessions where runs/ outlives them).
-    large-24k)
-      fork large-24k large-11k 11000
-      train runs/large-24k "${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 --steps 24000 --decay-steps 13000 "${common[@]}" ;;
-    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k, large-24k)" >&2; exit 64 ;;
+    # the rates restarted at 1x. Begun as 24000 steps decaying linearly to 0 over the last 13000
+    # (about 2.7 hours on 2 cores), cut at step 11500 to 17500 steps decaying over the last 6500
+    # so that it finishes within one session (from step 11501 the rates fall from 0.92x to 0).
+    large-17k)
+      fork large-17k large-11k 11000
+      large=("${gan[@]}" --color-anchor --ngf 24 --n-blocks 6 --ndf 24 "${common[@]}")
+      train runs/large-17k "${large[@]}" --steps 24000 --decay-steps 13000 --stop-at 11500
+      train runs/large-17k "${large[@]}" --steps 17500 --decay-steps 6500 ;;
+    # The supervised L1 baseline of the large DCD-GAN's size, as runs/lite-supervised-anchor.
+    large-supervised-anchor) train runs/large-supervised-anchor --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
+      --ngf 24 --n-blocks 6 --steps 20000 --decay-steps 10000 "${common[@]}" ;;
+    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k, large-17k, large-supervised-anchor)" >&2; exit 64 ;;
   esac
 done

@@ -4,8 +4,9 @@
  * parallel_for hook), and compares with the x86 outputs: int8 bit for bit; float within 1 level
  * per sample (the x86 reference build sums without fused multiply-adds, this one may use them:
  * values agree to ~1e-6 relative, so only a sample within that of a rounding boundary moves, by
- * one level). The same with dcd_model_set_color_anchor against dcd-run --color-anchor (the
- * fitted gains agree as closely, so the same tolerance holds). Also checks the error statuses.
+ * one level). The same with dcd_model_set_color_anchor modes 1 and 2 against dcd-run
+ * --color-anchor and --anchor-fit matrix (the fitted maps agree as closely, so the same
+ * tolerance holds). Also checks the error statuses.
  * Exit status 0 only when everything passes.
  *   usage: golden_test GOLDEN_DIR */
 #include "dcd.h"
@@ -48,6 +49,11 @@ static void two_threads(void *host, size_t count, dcd_task task, void *context) 
     if (started) pthread_join(thread, NULL);
 }
 
+/* anchor: dcd_model_set_color_anchor's mode (0 none, 1 per channel, 2 colour matrix); the golden
+ * file names call them "", "anchored." and "matrix.". */
+static const char *const anchor_prefix[] = { "", "anchored.", "matrix." };
+static const char *const anchor_label[] = { "", " anchored", " matrix" };
+
 static void run_case(const char *dir, const char *precision, const char *format_name, dcd_pixel_format format, int threads, int anchor) {
     char name[256];
     size_t model_size, input_size, expected_size;
@@ -55,7 +61,7 @@ static void run_case(const char *dir, const char *precision, const char *format_
     unsigned char *model_bytes = read_file(dir, name, &model_size);
     snprintf(name, sizeof name, "in.%s", format_name);
     unsigned char *input = read_file(dir, name, &input_size);
-    snprintf(name, sizeof name, "out.%s%s.%s", anchor ? "anchored." : "", precision, format_name);
+    snprintf(name, sizeof name, "out.%s%s.%s", anchor_prefix[anchor], precision, format_name);
     unsigned char *expected = read_file(dir, name, &expected_size);
 
     dcd_model *model = NULL;
@@ -67,7 +73,7 @@ static void run_case(const char *dir, const char *precision, const char *format_
     CHECK(dcd_model_is_int8(model) == (strcmp(precision, "int8") == 0), "precision of %s", precision);
     if (threads > 1) CHECK(dcd_model_set_threads(model, 2, two_threads, NULL) == DCD_OK, "threads");
     CHECK(dcd_model_color_anchor(model) == 0, "golden models are compiled without --color-anchor");
-    if (anchor) CHECK(dcd_model_set_color_anchor(model, 1) == DCD_OK && dcd_model_color_anchor(model) == 1, "color anchor");
+    if (anchor) CHECK(dcd_model_set_color_anchor(model, anchor) == DCD_OK && dcd_model_color_anchor(model) == anchor, "color anchor %d", anchor);
 
     unsigned char *output = calloc(1, expected_size);
     CHECK(dcd_model_run(model, format, input, output, 24, 20, 0) == DCD_NOT_PREPARED, "run before prepare: %s", dcd_model_error(model));
@@ -87,10 +93,10 @@ static void run_case(const char *dir, const char *precision, const char *format_
         }
         size_t allowed = strcmp(precision, "int8") == 0 ? 0 : 1;
         CHECK(worst <= allowed, "%s %s%s, %d thread(s): %zu of %zu bytes differ, by up to %zu (allowed %zu)",
-              precision, format_name, anchor ? " anchored" : "", threads, off, expected_size, worst, allowed);
+              precision, format_name, anchor_label[anchor], threads, off, expected_size, worst, allowed);
         if (round == 0)
             printf("%-5s %-5s%s %d thread(s): %zu of %zu bytes differ from x86 (largest %zu), workspace %zu bytes\n",
-                   precision, format_name, anchor ? " anchored" : "", threads, off, expected_size, worst, workspace_bytes);
+                   precision, format_name, anchor_label[anchor], threads, off, expected_size, worst, workspace_bytes);
     }
     CHECK(dcd_model_run(model, DCD_NV12_BT601_LIMITED, input, output, 23, 20, 0) == DCD_UNSUPPORTED_INPUT, "odd NV12 width");
     CHECK(dcd_model_workspace_bytes(model, 3, 3) == 0 && strstr(dcd_model_error(model), "too small"), "3x3 frame: %s", dcd_model_error(model));
@@ -106,7 +112,7 @@ int main(int argc, char **argv) {
     const char *precisions[] = { "int8", "float" };
     for (int p = 0; p < 2; p++) {
         for (int threads = 1; threads <= 2; threads++) {
-            for (int anchor = 0; anchor <= 1; anchor++) {
+            for (int anchor = 0; anchor <= 2; anchor++) {
                 run_case(argv[1], precisions[p], "rgb24", DCD_RGB24, threads, anchor);
                 run_case(argv[1], precisions[p], "nv12", DCD_NV12_BT601_LIMITED, threads, anchor);
             }
