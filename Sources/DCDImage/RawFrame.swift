@@ -50,6 +50,16 @@ public struct RawFrameFormat: Equatable, Sendable {
         YCbCr(matrix: matrix == .bt601 ? .bt601 : .bt709, range: range == .limited ? .limited : .full)
     }
 
+    /// The runtime's description of one frame (packed rows), for the layouts the executors'
+    /// camera-frame path reads (rgb24, nv12); nil for yuv420p.
+    public var cameraFrame: CameraFrame? {
+        switch pixelFormat {
+        case .rgb24: CameraFrame(format: .rgb24, width: width, height: height)
+        case .nv12: CameraFrame(format: .nv12(conversion), width: width, height: height)
+        case .yuv420p: nil
+        }
+    }
+
     /// One frame's bytes as an 8-bit RGB image.
     public func decode(_ frame: UnsafeBufferPointer<UInt8>) -> Image {
         precondition(frame.count >= frameBytes, "a frame needs \(frameBytes) bytes")

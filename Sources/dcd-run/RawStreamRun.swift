@@ -10,7 +10,9 @@ import DCDRuntime
 /// that ffmpeg's rawvideo can sit on both sides. Frames per second go to standard error every
 /// few seconds and at the end. A stream that ends inside a frame is an error (status 8) after
 /// the whole frames before it were written; an output file is written under a temporary name
-/// and renamed only when the stream ended cleanly.
+/// and renamed only when the stream ended cleanly. rgb24 and nv12 frames run in a workspace
+/// prepared once (`PreparedFrames`, the C API's frame path); other streams through an image
+/// per frame, as PNG files run.
 ///
 /// Video-rate mode (`--reuse-statistics T`, int8 models): a frame whose 8x8-block mean luma
 /// differs from the last key frame's by less than T levels on average (0...255 scale) is run
@@ -68,15 +70,17 @@ struct RawStreamRun {
     private func stream(from source: ByteStream, to sink: ByteStream) throws(RunFailure) -> Int {
         let frameBytes = format.frameBytes
         var frame = [UInt8](repeating: 0, count: frameBytes)
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(frameBytes)
-        var count = 0, reused = 0
-        // Seconds inside the network, for frames with their own statistics and reused ones.
-        var ownSeconds = 0.0, reusedSeconds = 0.0
-        var key: (statistics: Int8Executor.FrameStatistics, thumbnail: [Float])?
+        var count = 0
+        var videoRate = VideoRate()
         let start = ProcessClock.seconds()
         var lastReport = start
         let described = "\(format.width)x\(format.height) \(format.pixelFormat.rawValue)"
+        // Without --reuse-statistics, rgb24 and nv12 frames run in a workspace prepared once
+        // (`PreparedFrames`): nothing is allocated per frame. A stream it cannot serve (yuv420p,
+        // the reference executors, over --max-memory, a size the model rejects) takes the image
+        // path, which also names the frame in any error.
+        let prepared = reuseThreshold == nil ? try? PreparedFrames(format, deraining) : nil
+        var derained = [UInt8](repeating: 0, count: prepared == nil ? 0 : frameBytes)
         while true {
             let got: Int
             // (Typed-throws closures through withUnsafe*Bytes crash this compiler's IRGen.)
@@ -89,33 +93,20 @@ struct RawStreamRun {
             guard got == frameBytes else {
                 throw RunFailure(.streamTruncated, "\(source.name): the stream ended inside frame \(count + 1): \(got) of its \(frameBytes) bytes (\(described)); the \(count) whole frames before it were derained")
             }
-            let image = frame.withUnsafeBufferPointer { format.decode($0) }
-            let name = "\(source.name) frame \(count + 1)"
-            let result: Image
-            if let reuseThreshold, case .int8(let executor) = deraining.model {
-                let thumbnail = Self.lumaThumbnail(image)
-                let similar = key.map { Self.meanAbsoluteDifference($0.thumbnail, thumbnail) < reuseThreshold } ?? false
-                do {
-                    let pixels = image.byteTensor()
-                    let started = ProcessClock.seconds()
-                    let (out, statistics) = try executor.derain(pixels: pixels, parallel: deraining.parallel,
-                                                                reusing: similar ? key?.statistics : nil)
-                    if similar { reusedSeconds += ProcessClock.seconds() - started } else { ownSeconds += ProcessClock.seconds() - started }
-                    if similar { reused += 1 } else if let statistics { key = (statistics, thumbnail) }
-                    result = deraining.finished(out, image).image
-                } catch {
-                    throw RunFailure(error.kind == .unsupportedInput ? .inputUnsupported : .modelInvalid, "\(name): \(error)")
+            if let prepared {
+                var failure: RuntimeError?
+                frame.withUnsafeBufferPointer { i in
+                    derained.withUnsafeMutableBufferPointer { o in
+                        do throws(RuntimeError) { try prepared.derain(i.baseAddress!, into: o.baseAddress!) } catch { failure = error }
+                    }
                 }
+                if let failure {
+                    throw RunFailure(failure.kind == .unsupportedInput ? .inputUnsupported : .modelInvalid, "\(source.name) frame \(count + 1): \(failure)")
+                }
+                try Self.write(derained, to: sink)
             } else {
-                result = try deraining.derain(image, name: name).image
+                try Self.write(derainedByImage(frame, name: "\(source.name) frame \(count + 1)", &videoRate), to: sink)
             }
-            encoded.removeAll(keepingCapacity: true)
-            format.encode(result, into: &encoded)
-            var writeFailure: Files.Failure?
-            encoded.withUnsafeBytes { b in
-                do throws(Files.Failure) { try sink.write(b) } catch { writeFailure = error }
-            }
-            if let writeFailure { throw RunFailure(sink.descriptor == 1 ? .streamTruncated : .outputFailed, "\(writeFailure)") }
             count += 1
             let now = ProcessClock.seconds()
             if now - lastReport >= 5 {
@@ -127,10 +118,60 @@ struct RawStreamRun {
         var summary = "dcd-run: \(count) frame\(count == 1 ? "" : "s") of \(described) in \(fixed(seconds, 2)) s, \(fixed(seconds > 0 ? Double(count) / seconds : 0, 2)) fps"
         if reuseThreshold != nil {
             func ms(_ seconds: Double, _ n: Int) -> String { n == 0 ? "-" : fixed(seconds * 1000 / Double(n), 1) }
-            summary += "; InstanceNorm statistics reused on \(reused) of \(count) frames (network \(ms(ownSeconds, count - reused)) ms per key frame, \(ms(reusedSeconds, reused)) ms per reusing frame)"
+            let v = videoRate
+            summary += "; InstanceNorm statistics reused on \(v.reused) of \(count) frames (network \(ms(v.ownSeconds, count - v.reused)) ms per key frame, \(ms(v.reusedSeconds, v.reused)) ms per reusing frame)"
         }
         Files.writeStandardError(summary + "\n")
         return count
+    }
+
+    private static func write(_ bytes: [UInt8], to sink: ByteStream) throws(RunFailure) {
+        var writeFailure: Files.Failure?
+        bytes.withUnsafeBytes { b in
+            do throws(Files.Failure) { try sink.write(b) } catch { writeFailure = error }
+        }
+        if let writeFailure { throw RunFailure(sink.descriptor == 1 ? .streamTruncated : .outputFailed, "\(writeFailure)") }
+    }
+
+    /// Video-rate mode's state between frames: the key frame, and the frames that reused its
+    /// statistics with the seconds inside the network for key frames and reusing ones.
+    struct VideoRate {
+        var key: (statistics: Int8Executor.FrameStatistics, thumbnail: [Float])?
+        var reused = 0
+        var ownSeconds = 0.0, reusedSeconds = 0.0
+    }
+
+    /// One frame through an image (decoded, derained by `Deraining`, encoded), with video-rate
+    /// statistics reuse when asked for.
+    private func derainedByImage(_ frame: [UInt8], name: String, _ videoRate: inout VideoRate) throws(RunFailure) -> [UInt8] {
+        let image = frame.withUnsafeBufferPointer { format.decode($0) }
+        let result: Image
+        if let reuseThreshold, case .int8(let executor) = deraining.model {
+            let thumbnail = Self.lumaThumbnail(image)
+            let similar = videoRate.key.map { Self.meanAbsoluteDifference($0.thumbnail, thumbnail) < reuseThreshold } ?? false
+            do {
+                let pixels = image.byteTensor()
+                let started = ProcessClock.seconds()
+                let (out, statistics) = try executor.derain(pixels: pixels, parallel: deraining.parallel,
+                                                            reusing: similar ? videoRate.key?.statistics : nil)
+                let seconds = ProcessClock.seconds() - started
+                if similar {
+                    videoRate.reusedSeconds += seconds
+                    videoRate.reused += 1
+                } else {
+                    videoRate.ownSeconds += seconds
+                    if let statistics { videoRate.key = (statistics, thumbnail) }
+                }
+                result = deraining.finished(out, image).image
+            } catch {
+                throw RunFailure(error.kind == .unsupportedInput ? .inputUnsupported : .modelInvalid, "\(name): \(error)")
+            }
+        } else {
+            result = try deraining.derain(image, name: name).image
+        }
+        var encoded: [UInt8] = []
+        format.encode(result, into: &encoded)
+        return encoded
     }
 
     /// Mean BT.601 luma of each 8x8 block (partial blocks at the edges included), 0...255.

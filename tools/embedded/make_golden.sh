@@ -1,10 +1,11 @@
 #!/bin/bash
 # Golden frames for the C API and ARM64 tests: the trained ngf=8/2-block fixture compiled to int8
 # and float32, two input frames (RGB24 and NV12 BT.601 limited, 24x20, from the fixture photo,
-# converted by ffmpeg), and what this machine's dcd-run (the x86 build, itself tested against
-# the reference executors and PyTorch) makes of them: plain, with --color-anchor (the
-# per-channel anchor) and with --anchor-fit matrix (the colour-matrix one). The ARM64 build must
-# reproduce the int8 outputs bit for bit and the float ones within the tolerance its test states.
+# converted by ffmpeg), and what this machine's dcd-run (the x86 build; its raw streams equal its
+# PNG path, StreamAndFolderTests, which is tested against the reference executors and PyTorch)
+# makes of them: plain, with --color-anchor (the per-channel anchor) and with --anchor-fit
+# matrix (the colour-matrix one). The ARM64 build must reproduce the int8 outputs bit for bit
+# and the float ones within the tolerance its test states.
 #   apt-get install ffmpeg; swift build -c release; tools/embedded/make_golden.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -41,6 +41,13 @@ public final class FloatExecutor {
 
     deinit { frame?.release() }
 
+    /// Frees the frame buffers the executor owns and forgets a host workspace (`prepare`), as
+    /// `Int8Executor.releaseFrame`.
+    public func releaseFrame() {
+        frame?.release()
+        frame = nil
+    }
+
     private static func step(_ op: ModelOp, _ program: ModelProgram) -> Step? {
         switch op.kind {
         case .pad: return .pad(mode: op.padMode, top: op.top, left: op.left)

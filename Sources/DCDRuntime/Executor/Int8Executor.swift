@@ -63,8 +63,9 @@ public final class Int8Executor {
 
     deinit { frame?.release() }
 
-    /// Frees the frame buffers (the next run plans and allocates again).
-    func releaseFrame() {
+    /// Frees the frame buffers the executor owns and forgets a host workspace (`prepare`), which
+    /// the host may then free; the next run plans and allocates again.
+    public func releaseFrame() {
         frame?.release()
         frame = nil
     }
