@@ -4,7 +4,7 @@
 # (runs/lite), their supervised L1 baselines (runs/lite-supervised-anchor, runs/lite-supervised),
 # the larger anchored DCD-GAN (runs/large), and the continuations of runs/lite-anchor and
 # runs/large (lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, large-11k, large-17k) and its supervised
-# baseline (large-supervised-anchor). Names the runs to train (default:
+# baseline (large-supervised-anchor, continued as large-supervised-anchor-30k). Names the runs to train (default:
 # all, one after another); THREADS sets
 # dcd-train --threads (default: every core), so two runs can share a 2-core machine:
 #   THREADS=1 nohup tools/train_models.sh .build/release lite > runs/lite.log 2>&1 &
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release}; shift || true
-RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k large-17k large-supervised-anchor)
+RUNS=("$@"); [ ${#RUNS[@]} -gt 0 ] || RUNS=(lite-anchor lite-anchor-14k lite-anchor-20k lite-anchor-30k lite lite-supervised-anchor lite-supervised large large-11k large-17k large-supervised-anchor large-supervised-anchor-30k)
 DATA=data/rain
 [ -d "$DATA/trainA" ] || { echo "$DATA: missing (tools/rain/install_photos.sh, then tools/rain/make_dataset.py --out $DATA)" >&2; exit 2; }
 mkdir -p runs
@@ -95,6 +95,12 @@ for run in "${RUNS[@]}"; do
     # The supervised L1 baseline of the large DCD-GAN's size, as runs/lite-supervised-anchor.
     large-supervised-anchor) train runs/large-supervised-anchor --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
       --ngf 24 --n-blocks 6 --steps 20000 --decay-steps 10000 "${common[@]}" ;;
-    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k, large-17k, large-supervised-anchor)" >&2; exit 64 ;;
+    # runs/large-supervised-anchor's step-20000 state trained on as lite-anchor-30k was: the rate
+    # restarted at half the peak (5e-5) and falling linearly to 0 over 10000 steps.
+    large-supervised-anchor-30k)
+      fork large-supervised-anchor-30k large-supervised-anchor 20000
+      train runs/large-supervised-anchor-30k --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
+        --ngf 24 --n-blocks 6 --lr 5e-5 --steps 30000 --decay-steps 10000 "${common[@]}" ;;
+    *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k, large-17k, large-supervised-anchor, large-supervised-anchor-30k)" >&2; exit 64 ;;
   esac
 done
