@@ -38,6 +38,7 @@ common=(--crop 128 --load-size 144 --save-every 500 --sample-every 500 --seed 1)
 # The DCD-GAN runs raise the reference's identity weight and learning rate to CycleGAN's (identity
 # 5, lr 2e-4) and keep its objective otherwise (no cycle term): see models/README.md for why.
 gan=(--rainy $DATA/trainA --clean $DATA/trainB --lr 2e-4 --lambda-idt 5)
+large_supervised=(--supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean --ngf 24 --n-blocks 6 "${common[@]}")
 for run in "${RUNS[@]}"; do
   case $run in
     # runs/lite began on a 30000-step schedule (decay over the last 15000) and was cut at step
@@ -93,14 +94,12 @@ for run in "${RUNS[@]}"; do
       train runs/large-17k "${large[@]}" --steps 24000 --decay-steps 13000 --stop-at 11500
       train runs/large-17k "${large[@]}" --steps 17500 --decay-steps 6500 ;;
     # The supervised L1 baseline of the large DCD-GAN's size, as runs/lite-supervised-anchor.
-    large-supervised-anchor) train runs/large-supervised-anchor --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
-      --ngf 24 --n-blocks 6 --steps 20000 --decay-steps 10000 "${common[@]}" ;;
+    large-supervised-anchor) train runs/large-supervised-anchor "${large_supervised[@]}" --steps 20000 --decay-steps 10000 ;;
     # runs/large-supervised-anchor's step-20000 state trained on as lite-anchor-30k was: the rate
     # restarted at half the peak (5e-5) and falling linearly to 0 over 10000 steps.
     large-supervised-anchor-30k)
       fork large-supervised-anchor-30k large-supervised-anchor 20000
-      train runs/large-supervised-anchor-30k --supervised --color-anchor --rainy $DATA/trainA --clean $DATA/trainA_clean \
-        --ngf 24 --n-blocks 6 --lr 5e-5 --steps 30000 --decay-steps 10000 "${common[@]}" ;;
+      train runs/large-supervised-anchor-30k "${large_supervised[@]}" --lr 5e-5 --steps 30000 --decay-steps 10000 ;;
     *) echo "unknown run '$run' (lite-anchor, lite-anchor-14k, lite-anchor-20k, lite-anchor-30k, lite, lite-supervised-anchor, lite-supervised, large, large-11k, large-17k, large-supervised-anchor, large-supervised-anchor-30k)" >&2; exit 64 ;;
   esac
 done

@@ -10,10 +10,10 @@ import DCDRuntime
 ///
 /// Serves rgb24 and nv12 (the layouts `CameraFrame` reads) on the fast executors, when the
 /// workspace fits --max-memory (a larger frame is tiled by the image path); `init` returns nil
-/// otherwise. Memory: `workspaceBytes`, plus the executor's packed weights.
+/// otherwise. Memory: the executor's `workspaceBytes` for the frame size, allocated once, plus its
+/// packed weights.
 final class PreparedFrames {
     let frame: CameraFrame
-    let workspaceBytes: Int
     private let workspace: UnsafeMutableRawPointer
     private let model: LoadedModel
     private let parallel: ParallelRunner
@@ -42,7 +42,6 @@ final class PreparedFrames {
             throw error
         }
         self.frame = frame
-        self.workspaceBytes = bytes
         self.workspace = workspace
         self.model = deraining.model
         self.parallel = deraining.parallel
